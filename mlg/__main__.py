@@ -1,0 +1,3 @@
+from mlg.cli import main
+
+main()

@@ -1,0 +1,394 @@
+"""The admission gate: a submission is validated whole, then committed whole, or not at all.
+
+1. **Entail.** Super-classes and super-properties of the ontology are added, so the
+   shapes (and later any PROV-only or DCAT-only client) see them without a reasoner.
+2. **Validate.** pySHACL runs over an in-memory rdflib graph of one batch of the
+   submission plus the ``rdf:type`` facts of the nodes it points at (taken from the
+   submission or, for nodes it does not describe, from the store). The focus nodes
+   are the nodes the batch describes, so the cost grows with the submission, not
+   with the store.
+3. **Commit.** Into the submission's own named graph, with its provenance, in one
+   transaction (a new graph is inserted; a changed one is replaced by one SPARQL
+   update holding the difference). A submission larger than ``atomic_limit`` triples
+   streams through Oxigraph's bulk loader instead; a journal entry written before and
+   removed after lets :func:`recover` drop a partial graph left by a crash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from itertools import islice
+from pathlib import Path
+
+import pyshacl
+import rdflib
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple, parse, serialize
+
+from mlg import __version__, resources
+from mlg.identity import Minter
+from mlg.store import GraphStore
+from mlg.submission import Record, Submission
+from mlg.vocab import (
+    ONTOLOGY_IRI,
+    PROV,
+    RDF_TYPE,
+    XSD_DATETIME,
+    XSD_INTEGER,
+    XSD_STRING,
+    Ontology,
+    mlg,
+    ontology,
+)
+
+Progress = Callable[[int, int], None]
+"""Called with (records validated so far, records in all) while a submission is checked."""
+
+SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+_PENDING = mlg("pendingGraph")
+_DIGEST = mlg("digest")
+_AGENT_KINDS = (mlg("Team"), mlg("Person"))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One SHACL result, in words a person can act on."""
+
+    severity: str
+    focus: str
+    path: str | None
+    value: str | None
+    message: str
+    shape: str | None = None
+
+    def line(self) -> str:
+        where = f" {self.path}" if self.path else ""
+        value = f" (value: {self.value})" if self.value is not None else ""
+        return f"{self.severity}: <{self.focus}>{where}: {self.message}{value}"
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+
+    def of(self, severity: str) -> list[Finding]:
+        return [f for f in self.findings if f.severity == severity]
+
+    @property
+    def conforms(self) -> bool:
+        return not self.of("Violation")
+
+    def counts(self) -> dict[str, int]:
+        return {s: len(self.of(s)) for s in ("Violation", "Warning", "Info")}
+
+
+@dataclass
+class Outcome:
+    """What happened to one submission."""
+
+    submission: Submission
+    graph: NamedNode
+    status: str
+    """admitted, replaced, unchanged, rejected (violations) or valid (validated only)."""
+    report: Report
+    assets: int = 0
+    triples: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "rejected"
+
+
+@cache
+def shapes_graph() -> rdflib.Graph:
+    return rdflib.Graph().parse(resources.shapes_path(), format="turtle")
+
+
+class _Converter:
+    """pyoxigraph terms to rdflib terms, remembering IRIs (they repeat a lot)."""
+
+    def __init__(self) -> None:
+        self._iris: dict[str, rdflib.URIRef] = {}
+
+    def __call__(self, term: object) -> rdflib.term.Node:
+        if isinstance(term, NamedNode):
+            iri = self._iris.get(term.value)
+            if iri is None:
+                iri = self._iris[term.value] = rdflib.URIRef(term.value)
+            return iri
+        if isinstance(term, Literal):
+            if term.language:
+                return rdflib.Literal(term.value, lang=term.language)
+            if term.datatype == XSD_STRING:  # rdflib keeps simple literals untyped, as sh:in lists do
+                return rdflib.Literal(term.value)
+            return rdflib.Literal(term.value, datatype=self(term.datatype))
+        if isinstance(term, BlankNode):
+            return rdflib.BNode(term.value)
+        raise TypeError(f"unsupported term {term!r}")
+
+
+@dataclass
+class _Plan:
+    """What the first pass learns about a submission."""
+
+    types: dict[object, list[NamedNode]]
+    described: set[object]
+    triples: int
+    record_count: int
+    records: list[Record] | None
+    """The entailed records, kept when the submission is small enough to commit at once."""
+
+
+def _entailed_records(submission: Submission, onto: Ontology) -> Iterator[Record]:
+    for record in submission.records():
+        yield list(onto.entail(record))
+
+
+def _plan(submission: Submission, onto: Ontology, keep_limit: int) -> _Plan:
+    types: dict[object, list[NamedNode]] = {}
+    described: set[object] = set()
+    kept: list[Record] | None = []
+    triples = count = 0
+    for record in _entailed_records(submission, onto):
+        triples += len(record)
+        count += 1
+        for triple in record:
+            if triple.predicate == RDF_TYPE:
+                types.setdefault(triple.subject, []).append(triple.object)  # type: ignore[arg-type]
+            else:
+                described.add(triple.subject)
+        if kept is not None:
+            kept.append(record)
+            if triples > keep_limit:
+                kept = None
+    return _Plan(types, described, triples, count, kept)
+
+
+def _store_types(
+    store: GraphStore, nodes: Iterable[NamedNode], own_graph: NamedNode
+) -> dict[NamedNode, list[NamedNode]]:
+    """rdf:types the store holds for some nodes, outside the graph being replaced."""
+    found: dict[NamedNode, list[NamedNode]] = {}
+    pending = list(nodes)
+    query = resources.query("types_of_nodes")
+    for start in range(0, len(pending), 500):
+        values = " ".join(str(node) for node in pending[start : start + 500])
+        for row in store.query(query.replace("#VALUES", values), {"own": own_graph}):
+            found.setdefault(row["node"], []).append(row["type"])  # type: ignore[arg-type]
+    return found
+
+
+def _findings(results: rdflib.Graph) -> list[Finding]:
+    findings = []
+    for result in results.subjects(rdflib.RDF.type, SH.ValidationResult):
+
+        def get(prop: rdflib.URIRef, result: rdflib.term.Node = result) -> str | None:
+            value = results.value(result, prop)
+            return None if value is None else str(value)
+
+        severity = (get(SH.resultSeverity) or str(SH.Violation)).rsplit("#", 1)[-1]
+        path = get(SH.resultPath)
+        if path and path.startswith("http"):
+            path = path.replace("https://w3id.org/mlg#", "mlg:")
+        elif path:
+            path = None  # a complex path (blank node): the message says what it is
+        findings.append(
+            Finding(
+                severity,
+                get(SH.focusNode) or "",
+                path,
+                get(SH.value),
+                get(SH.resultMessage) or "constraint not met",
+                get(SH.sourceShape),
+            )
+        )
+    return findings
+
+
+def _validate(
+    store: GraphStore,
+    plan: _Plan,
+    records: Iterable[Record],
+    graph: NamedNode,
+    chunk: int,
+    progress: Progress | None,
+) -> Report:
+    onto = ontology()
+    convert = _Converter()
+    report = Report()
+    known_outside: dict[NamedNode, list[NamedNode]] = {}
+    iterator = iter(records)
+    done = 0
+    while batch := list(islice(iterator, chunk)):
+        data = rdflib.Graph()
+        add = data.add
+        focus: set[object] = set()
+        pointed_at: set[object] = set()
+        for record in batch:
+            for triple in record:
+                add((convert(triple.subject), convert(triple.predicate), convert(triple.object)))
+                if triple.subject in plan.described:
+                    focus.add(triple.subject)
+                if isinstance(triple.object, NamedNode) and triple.predicate != RDF_TYPE:
+                    pointed_at.add(triple.object)
+        unknown = [n for n in pointed_at if n not in plan.types and n not in known_outside]
+        if unknown:
+            known_outside.update(_store_types(store, unknown, graph))
+        for node in pointed_at:
+            node_types = plan.types.get(node) or known_outside.get(node, ())
+            for asserted in node_types:
+                add((convert(node), rdflib.RDF.type, convert(asserted)))
+                for superclass in onto.superclasses.get(asserted, ()):
+                    add((convert(node), rdflib.RDF.type, convert(superclass)))
+        if focus:
+            _, results, _ = pyshacl.validate(
+                data,
+                shacl_graph=shapes_graph(),
+                inference="none",
+                allow_warnings=True,
+                allow_infos=True,
+                focus_nodes=[convert(n) for n in focus],
+            )
+            report.findings += _findings(results)
+        done += len(batch)
+        if progress:
+            progress(done, plan.record_count)
+    return report
+
+
+def _provenance(submission: Submission, graph: NamedNode, triples: int) -> list[Triple]:
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return list(
+        ontology().entail(
+            [
+                Triple(graph, RDF_TYPE, mlg("Submission")),
+                Triple(graph, mlg("source"), Literal(submission.source)),
+                Triple(graph, mlg("format"), Literal(submission.format)),
+                Triple(graph, NamedNode(PROV + "generatedAtTime"), Literal(now, datatype=XSD_DATETIME)),
+                Triple(graph, _DIGEST, Literal(submission.digest)),
+                Triple(graph, mlg("toolVersion"), Literal(__version__)),
+                Triple(graph, mlg("tripleCount"), Literal(str(triples), datatype=XSD_INTEGER)),
+            ]
+        )
+    )
+
+
+def stored_digest(store: GraphStore, graph: NamedNode) -> str | None:
+    for row in store.query(resources.query("submission_digest"), {"graph": graph}):
+        return row["digest"].value  # type: ignore[union-attr]
+    return None
+
+
+def _replace_atomically(store: GraphStore, graph: NamedNode, quads: list[Quad]) -> None:
+    if not store.has_graph(graph):
+        store.add_atomically(quads)
+        return
+    old = set(store.graph_quads(graph))
+    new = set(quads)
+    removed = " ".join(f"{q.subject} {q.predicate} {q.object} ." for q in old - new)
+    added = " ".join(f"{q.subject} {q.predicate} {q.object} ." for q in new - old)
+    store.update(
+        f"DELETE DATA {{ GRAPH {graph} {{ {removed} }} }} ;\nINSERT DATA {{ GRAPH {graph} {{ {added} }} }}"
+    )
+
+
+def _journal(graph: NamedNode) -> Quad:
+    return Quad(_PENDING, _PENDING, graph, _PENDING)
+
+
+def _bulk_replace(
+    store: GraphStore, graph: NamedNode, records: Iterable[Record], provenance: list[Triple]
+) -> None:
+    fd, name = tempfile.mkstemp(prefix="mlg-bulk-", suffix=".nq")
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as output:
+            quads = (Quad(t.subject, t.predicate, t.object, graph) for r in records for t in r)
+            serialize(quads, output, RdfFormat.N_QUADS)
+        store.add_atomically([_journal(graph)])
+        if store.has_graph(graph):
+            store.remove_graph(graph)
+        store.bulk_add(path)
+        store.add_atomically(Quad(t.subject, t.predicate, t.object, graph) for t in provenance)
+        store.update(f"DELETE DATA {{ GRAPH {_PENDING} {{ {_PENDING} {_PENDING} {graph} }} }}")
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def recover(store: GraphStore) -> list[NamedNode]:
+    """Drop graphs a crash left half-written by the bulk path; returns what was dropped."""
+    dropped = []
+    for quad in list(store.graph_quads(_PENDING)):
+        graph = quad.object
+        if isinstance(graph, NamedNode):
+            store.remove_graph(graph)
+            dropped.append(graph)
+    if dropped:
+        store.remove_graph(_PENDING)
+    return dropped
+
+
+def install_ontology(store: GraphStore) -> None:
+    """Keep the ontology in its own graph, so clients can read our terms' labels and hierarchy."""
+    graph = NamedNode(ONTOLOGY_IRI)
+    text = resources.ontology_path().read_bytes()
+    quads = [Quad(q.subject, q.predicate, q.object, graph) for q in parse(text, RdfFormat.TURTLE)]
+    _replace_atomically(store, graph, quads)
+
+
+class Gate:
+    """Validates and commits submissions into one store."""
+
+    def __init__(
+        self, store: GraphStore, minter: Minter, *, atomic_limit: int = 500_000, chunk_assets: int = 2000
+    ) -> None:
+        self.store = store
+        self.minter = minter
+        self.atomic_limit = atomic_limit
+        self.chunk_assets = chunk_assets
+
+    def validate(self, submission: Submission, progress: Progress | None = None) -> Outcome:
+        """Validate without writing anything."""
+        return self._run(submission, commit=False, progress=progress)
+
+    def admit(self, submission: Submission, progress: Progress | None = None) -> Outcome:
+        """Validate, then commit the whole submission or nothing of it."""
+        return self._run(submission, commit=True, progress=progress)
+
+    def _run(self, submission: Submission, *, commit: bool, progress: Progress | None) -> Outcome:
+        started = time.perf_counter()
+        graph = self.minter.graph(submission.source)
+        if commit and stored_digest(self.store, graph) == submission.digest:
+            return Outcome(submission, graph, "unchanged", Report(), seconds=time.perf_counter() - started)
+        onto = ontology()
+        plan = _plan(submission, onto, self.atomic_limit)
+        records = plan.records if plan.records is not None else _entailed_records(submission, onto)
+        report = _validate(self.store, plan, records, graph, self.chunk_assets, progress)
+        assets = sum(1 for node in plan.described if self._is_asset(plan.types.get(node, ())))
+        outcome = Outcome(submission, graph, "valid", report, assets, plan.triples)
+        if not report.conforms:
+            outcome.status = "rejected"
+        elif commit:
+            outcome.status = "replaced" if self.store.has_graph(graph) else "admitted"
+            provenance = _provenance(submission, graph, plan.triples)
+            if plan.records is not None:
+                quads = [
+                    Quad(t.subject, t.predicate, t.object, graph)
+                    for record in (*plan.records, provenance)
+                    for t in record
+                ]
+                _replace_atomically(self.store, graph, quads)
+            else:
+                _bulk_replace(self.store, graph, _entailed_records(submission, onto), provenance)
+        outcome.seconds = time.perf_counter() - started
+        return outcome
+
+    @staticmethod
+    def _is_asset(types: Iterable[NamedNode]) -> bool:
+        return any(t == mlg("Asset") or t in _AGENT_KINDS for t in types)

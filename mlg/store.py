@@ -1,0 +1,163 @@
+"""The only module that touches pyoxigraph's Store, and the store interface everything uses.
+
+:class:`GraphStore` is the small surface the rest of mlg needs (query, update,
+read and write one named graph, dump). :class:`OxigraphStore` implements it over an
+embedded Oxigraph, on disk (RocksDB) or in memory; a remote SPARQL 1.1 store can
+implement it later without touching loaders, admission or lineage. pyoxigraph's
+exceptions are translated here into :mod:`mlg.errors`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Protocol
+
+from pyoxigraph import (
+    NamedNode,
+    Quad,
+    QueryBoolean,
+    QuerySolutions,
+    QueryTriples,
+    RdfFormat,
+    Store,
+    Variable,
+)
+
+from mlg.errors import QueryError, StoreError, StoreLockedError
+from mlg.vocab import PREFIXES
+
+QueryResult = QuerySolutions | QueryBoolean | QueryTriples
+
+
+class GraphStore(Protocol):
+    """What mlg needs from a quad store. Queries see the union of all named graphs."""
+
+    location: str
+
+    def query(self, sparql: str, bindings: Mapping[str, object] | None = None) -> QueryResult: ...
+
+    def update(self, sparql: str) -> None: ...
+
+    def graph_quads(self, graph: NamedNode) -> Iterator[Quad]: ...
+
+    def has_graph(self, graph: NamedNode) -> bool: ...
+
+    def graphs(self) -> list[NamedNode]: ...
+
+    def add_atomically(self, quads: Iterable[Quad]) -> None: ...
+
+    def bulk_add(self, nquads_file: Path) -> None: ...
+
+    def remove_graph(self, graph: NamedNode) -> None: ...
+
+    def dump(self, output: IO[bytes], format: RdfFormat, graph: NamedNode | None = None) -> None: ...
+
+    def __len__(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def _translate(error: Exception, location: str) -> Exception:
+    text = str(error)
+    if "lock" in text.lower():
+        return StoreLockedError(
+            f"the store at {location} is in use by another process (a running `mlg serve`?); "
+            "stop it, or point --store at another directory"
+        )
+    return StoreError(f"store {location}: {text}")
+
+
+class OxigraphStore:
+    """Embedded Oxigraph: on disk when given a path, in memory otherwise."""
+
+    def __init__(self, path: Path | str | None = None, *, read_only: bool = False) -> None:
+        self.location = str(path) if path is not None else "(in memory)"
+        try:
+            if path is None:
+                self._store = Store()
+            elif read_only:
+                self._store = Store.read_only(str(path))
+            else:
+                Path(path).mkdir(parents=True, exist_ok=True)
+                self._store = Store(str(path))
+        except OSError as error:
+            raise _translate(error, self.location) from None
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except SyntaxError as error:
+            raise QueryError(f"SPARQL syntax error: {error}") from None
+        except RuntimeError as error:
+            raise QueryError(f"SPARQL evaluation failed: {error}") from None
+        except OSError as error:
+            raise _translate(error, self.location) from None
+
+    def query(self, sparql: str, bindings: Mapping[str, object] | None = None) -> QueryResult:
+        """Run a SPARQL query over the union of the graphs; ``bindings`` fill ``$var``s safely."""
+        substitutions = {Variable(name): term for name, term in (bindings or {}).items()}
+        with self._errors():
+            return self._store.query(
+                sparql,
+                prefixes=PREFIXES,
+                use_default_graph_as_union=True,
+                substitutions=substitutions or None,  # type: ignore[arg-type]
+            )
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL update in one transaction: all of it is applied, or none."""
+        with self._errors():
+            self._store.update(sparql, prefixes=PREFIXES)
+
+    def graph_quads(self, graph: NamedNode) -> Iterator[Quad]:
+        with self._errors():
+            yield from self._store.quads_for_pattern(None, None, None, graph)
+
+    def has_graph(self, graph: NamedNode) -> bool:
+        with self._errors():
+            return self._store.contains_named_graph(graph)
+
+    def graphs(self) -> list[NamedNode]:
+        with self._errors():
+            return [g for g in self._store.named_graphs() if isinstance(g, NamedNode)]
+
+    def add_atomically(self, quads: Iterable[Quad]) -> None:
+        """Insert in one transaction; keeps every quad in memory until it commits."""
+        with self._errors():
+            self._store.extend(quads)
+
+    def bulk_add(self, nquads_file: Path) -> None:
+        """Stream a large N-Quads file in through Oxigraph's bulk loader (not transactional)."""
+        with self._errors():
+            self._store.bulk_load(path=str(nquads_file), format=RdfFormat.N_QUADS)
+            self._store.flush()
+
+    def remove_graph(self, graph: NamedNode) -> None:
+        with self._errors():
+            self._store.remove_graph(graph)
+
+    def dump(self, output: IO[bytes], format: RdfFormat, graph: NamedNode | None = None) -> None:
+        with self._errors():
+            if graph is not None:
+                self._store.dump(output, format, from_graph=graph)
+            else:
+                self._store.dump(output, format)
+
+    def __len__(self) -> int:
+        with self._errors():
+            return len(self._store)
+
+    def close(self) -> None:
+        # pyoxigraph releases the RocksDB lock when the Store is garbage collected.
+        self.__dict__.pop("_store", None)
+
+
+def open_store(path: Path | str | None, *, read_only: bool = False) -> OxigraphStore:
+    """The store at ``path`` (``None``: a fresh in-memory store)."""
+    if read_only and path is not None and not os.path.isdir(path):
+        raise StoreError(f"there is no store at {path} (load something first: mlg load FILE)")
+    return OxigraphStore(path, read_only=read_only)

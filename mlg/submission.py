@@ -1,0 +1,33 @@
+"""A submission: one input (a file, an export, a batch of events) on its way into the graph.
+
+Loaders make submissions; admission validates and commits them. The triples come as
+*records*, each the triples about one node, so that admission can validate and write
+a large input in bounded batches without holding all of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from pyoxigraph import Triple
+
+Record = list[Triple]
+
+
+@dataclass(frozen=True)
+class Submission:
+    source: str
+    """What the input is, stably: loading the same source again replaces its graph."""
+    format: str
+    digest: str
+    """``sha256:<hex>`` of the input bytes: an unchanged input is not admitted twice."""
+    records: Callable[[], Iterator[Record]]
+    """A fresh iterator over the records each time it is called (admission may read twice)."""
+    location: str = ""
+    """Where the input was read from, for messages."""
+
+
+def sha256_digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
