@@ -82,7 +82,7 @@ class MlgGroup(click.Group):
             ctx.exit(error.exit_code)
 
 
-@click.group(cls=MlgGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("mlg", cls=MlgGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--store", type=click.Path(path_type=Path), help=SETTINGS[0].help + " [env: MLG_STORE]")
 @click.option("--base-iri", help=SETTINGS[1].help + " [env: MLG_BASE_IRI]")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
@@ -293,7 +293,7 @@ def query(app: App, sparql: str | None, query_file: Any, format_: str) -> None:
         raise UsageError("give the query as an argument or with --file, not both or neither")
     text = sparql if sparql is not None else query_file.read()
     result = app.readable().query(text)
-    out = click.get_binary_stream("stdout")
+    out = _binary_stdout()
     if isinstance(result, QueryBoolean):
         click.echo("true" if bool(result) else "false")
     elif isinstance(result, QuerySolutions):
@@ -408,7 +408,7 @@ def export(app: App, format_: str, graph: str | None, output: Path | None) -> No
         with output.open("wb") as handle:
             store.dump(handle, rdf_format, target)  # type: ignore[arg-type]
     else:
-        store.dump(click.get_binary_stream("stdout"), rdf_format, target)  # type: ignore[arg-type]
+        store.dump(_binary_stdout(), rdf_format, target)  # type: ignore[arg-type]
 
 
 @cli.command()
@@ -485,6 +485,11 @@ def demo(app: App, demo_store: Path | None) -> None:
     click.echo(f"\n3. What breaks if the deprecated dataset {DEMO_DEPRECATED} changes?\n")
     click.echo(render.impact_text(impact_of(store, resolve(store, app.minter, DEMO_DEPRECATED))))
     click.echo(f"\nExplore further with: mlg --store {demo_store} lineage {DEMO_SERVICE} --format dot")
+
+
+def _binary_stdout() -> Any:
+    sys.stdout.flush()
+    return sys.stdout.buffer
 
 
 def _json(data: Any) -> str:

@@ -244,7 +244,7 @@ def resolve(store: GraphStore, minter: Minter, ref: str) -> NamedNode:
         if not store.query(resources.query("node_exists"), {"node": node}):
             raise NotFoundError(f"{ref} ({node.value}) is not in the store")
         return node
-    found = store.query(resources.query("find_by_name"), {"name": RdfLiteral(ref)})
+    found = store.query(resources.query("find_by_name"), {"wanted": RdfLiteral(ref)})
     matches = [row["node"] for row in found]
     if not matches:
         raise NotFoundError(f"no asset is named {ref!r}; give its IRI or kind:id (e.g. model:{ref})")
