@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import snapshot
 from pyoxigraph import NamedNode, Quad
 
-from conftest import snapshot
 from mlg.admission import Gate, _journal, recover, stored_digest
 from mlg.identity import Minter
 from mlg.loaders import read_submission
@@ -37,16 +37,21 @@ def test_admitted_submission_lands_in_its_own_graph_with_provenance(gate, store,
     assert outcome.status == "admitted" and outcome.report.conforms
     assert outcome.assets == 4  # three assets and the team
     assert outcome.graph == minter.graph("team/catalog")
-    provenance = list(store.query(
-        "SELECT ?source ?format ?time ?digest ?version WHERE { GRAPH ?g { ?g a mlg:Submission ; "
-        "mlg:source ?source ; mlg:format ?format ; prov:generatedAtTime ?time ; mlg:digest ?digest ; "
-        "mlg:toolVersion ?version } }"))
+    provenance = list(
+        store.query(
+            "SELECT ?source ?format ?time ?digest ?version WHERE { GRAPH ?g { ?g a mlg:Submission ; "
+            "mlg:source ?source ; mlg:format ?format ; prov:generatedAtTime ?time ; mlg:digest ?digest ; "
+            "mlg:toolVersion ?version } }"
+        )
+    )
     assert len(provenance) == 1
     assert provenance[0]["source"].value == "team/catalog"
     assert provenance[0]["format"].value == "manifest"
     assert provenance[0]["digest"].value.startswith("sha256:")
     in_graph = count(store, f"SELECT * WHERE {{ GRAPH {outcome.graph} {{ ?s ?p ?o }} }}")
-    assert in_graph == len(store) - count(store, "SELECT * WHERE { GRAPH <https://w3id.org/mlg> { ?s ?p ?o } }")
+    assert in_graph == len(store) - count(
+        store, "SELECT * WHERE { GRAPH <https://w3id.org/mlg> { ?s ?p ?o } }"
+    )
 
 
 def test_superclasses_and_superproperties_are_materialised(gate, store, minter, write):
@@ -72,8 +77,12 @@ def test_reloading_an_unchanged_input_is_a_no_op(gate, store, minter, write):
 def test_a_changed_input_replaces_its_graph(gate, store, minter, write):
     path = write("c.yaml", MANIFEST)
     gate.admit(submission(path, minter))
-    write("c.yaml", MANIFEST.replace('trainedOn: [events]', 'trainedOn: [events], stage: production')
-          .replace("{kind: model, id: churn, owner: ml}", "{kind: model, id: churn, owner: ml, name: Churn}"))
+    write(
+        "c.yaml",
+        MANIFEST.replace("trainedOn: [events]", "trainedOn: [events], stage: production").replace(
+            "{kind: model, id: churn, owner: ml}", "{kind: model, id: churn, owner: ml, name: Churn}"
+        ),
+    )
     outcome = gate.admit(submission(path, minter))
     assert outcome.status == "replaced"
     assert store.query("ASK { ?m mlg:name 'Churn' }")
@@ -84,13 +93,16 @@ def test_a_changed_input_replaces_its_graph(gate, store, minter, write):
 def test_a_violation_rejects_the_whole_submission_and_changes_nothing(gate, store, minter, write):
     gate.admit(submission(write("c.yaml", MANIFEST), minter))
     before = snapshot(store)
-    bad = write("bad.yaml", """\
+    bad = write(
+        "bad.yaml",
+        """\
         mlg-manifest: 1
         assets:
           - {kind: dataset, id: fine, uri: "s3://lake/fine"}
           - {kind: model, id: m2}
           - {kind: model-version, id: m2@1, versionOf: m2, version: "1", trainedOn: [m2]}
-    """)
+    """,
+    )
     outcome = gate.admit(submission(bad, minter))
     assert outcome.status == "rejected"
     [violation] = outcome.report.of("Violation")
@@ -100,13 +112,16 @@ def test_a_violation_rejects_the_whole_submission_and_changes_nothing(gate, stor
 
 
 def test_warnings_and_infos_are_reported_but_let_through(gate, store, minter, write):
-    path = write("w.yaml", """\
+    path = write(
+        "w.yaml",
+        """\
         mlg-manifest: 1
         assets:
           - {kind: model, id: m}
           - {kind: model-version, id: m@1, versionOf: m, version: "1"}
           - {kind: deployment, id: d, deploys: m@1}
-    """)
+    """,
+    )
     outcome = gate.admit(submission(path, minter))
     assert outcome.status == "admitted"
     messages = [f.message for f in outcome.report.of("Warning")]
@@ -118,25 +133,35 @@ def test_warnings_and_infos_are_reported_but_let_through(gate, store, minter, wr
 def test_an_edge_to_an_asset_already_in_the_store_validates_against_it(gate, store, minter, write):
     gate.admit(submission(write("c.yaml", MANIFEST), minter))
     # A Turtle file that points at the manifest's model version without describing it.
-    path = write("deploy.ttl", """\
+    path = write(
+        "deploy.ttl",
+        """\
         @prefix mlg: <https://w3id.org/mlg#> .
-        <deployment/churn-api> a mlg:Deployment ; mlg:name "churn-api" ; mlg:deploys <model/churn/versions/1> .
-    """)
+        <deployment/churn-api> a mlg:Deployment ; mlg:name "churn-api" ;
+            mlg:deploys <model/churn/versions/1> .
+    """,
+    )
     assert gate.admit(submission(path, minter)).status == "admitted"
-    wrong = write("wrong.ttl", """\
+    wrong = write(
+        "wrong.ttl",
+        """\
         @prefix mlg: <https://w3id.org/mlg#> .
         <deployment/bad-api> a mlg:Deployment ; mlg:name "bad-api" ; mlg:deploys <model/churn> .
-    """)
+    """,
+    )
     outcome = gate.admit(submission(wrong, minter))
     assert outcome.status == "rejected"
     assert outcome.report.of("Violation")[0].value.endswith("model/churn")
 
 
 def test_an_edge_to_an_unknown_node_is_a_violation(gate, minter, write):
-    path = write("x.ttl", """\
+    path = write(
+        "x.ttl",
+        """\
         @prefix mlg: <https://w3id.org/mlg#> .
         <deployment/x> a mlg:Deployment ; mlg:name "x" ; mlg:deploys <model-version/nowhere> .
-    """)
+    """,
+    )
     assert gate.validate(submission(path, minter)).status == "rejected"
 
 
@@ -170,7 +195,8 @@ def test_replacing_a_graph_is_validated_without_its_own_old_facts(gate, store, m
 def test_bulk_and_atomic_paths_commit_the_same_triples(minter, write, atomic_limit):
     store = OxigraphStore(None)
     outcome = Gate(store, minter, atomic_limit=atomic_limit, chunk_assets=2).admit(
-        submission(write("c.yaml", MANIFEST), minter))
+        submission(write("c.yaml", MANIFEST), minter)
+    )
     assert outcome.status == "admitted"
     data = [q for q in snapshot(store) if "generatedAtTime" not in q]
     reference = OxigraphStore(None)
@@ -184,8 +210,12 @@ def test_recover_drops_a_graph_half_written_by_the_bulk_path(store, minter, gate
     before = snapshot(store)
     # What a crash in the middle of a bulk load leaves: the journal entry and part of a graph.
     half = minter.graph("huge/export")
-    store.add_atomically([_journal(half), Quad(NamedNode("http://x/a"), NamedNode("http://x/p"),
-                                               NamedNode("http://x/b"), half)])
+    store.add_atomically(
+        [
+            _journal(half),
+            Quad(NamedNode("http://x/a"), NamedNode("http://x/p"), NamedNode("http://x/b"), half),
+        ]
+    )
     assert recover(store) == [half]
     assert snapshot(store) == before
     assert recover(store) == []

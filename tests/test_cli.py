@@ -9,8 +9,8 @@ import xml.etree.ElementTree as ET
 
 import pyoxigraph
 import pytest
-
 from conftest import disk_snapshot
+
 from mlg.cli import cli
 
 COMMANDS = sorted(cli.commands)
@@ -57,7 +57,8 @@ def test_load_twice_is_unchanged_and_exit_zero(mlg, demo_loaded, tmp_path):
 
 def test_load_a_folder(mlg, write, tmp_path):
     write("catalog/a.yaml", "mlg-manifest: 1\nassets: [{kind: dataset, id: a}]\n") if (
-        tmp_path / "catalog").mkdir() is None else None
+        tmp_path / "catalog"
+    ).mkdir() is None else None
     write("catalog/b.ttl", '@prefix mlg: <https://w3id.org/mlg#> .\n<model/b> a mlg:Model ; mlg:name "b" .\n')
     write("catalog/notes.txt", "not an input")
     result = mlg("load", str(tmp_path / "catalog"))
@@ -80,17 +81,32 @@ def test_lineage_formats(mlg, demo_loaded, fmt):
 
 
 def test_lineage_downstream_with_depth(mlg, demo_loaded):
-    result = mlg("lineage", "dataset:s3://payments-raw/transactions-v1", "--downstream", "--depth", "1",
-                 "--format", "json")
+    result = mlg(
+        "lineage",
+        "dataset:s3://payments-raw/transactions-v1",
+        "--downstream",
+        "--depth",
+        "1",
+        "--format",
+        "json",
+    )
     depths = {n["name"]: n["depth"] for n in json.loads(result.stdout)["nodes"]}
-    assert depths == {"Raw card transactions (v1 schema)": 0, "Merchant risk table": 1, "Fraud detector v2": 1}
+    assert depths == {
+        "Raw card transactions (v1 schema)": 0,
+        "Merchant risk table": 1,
+        "Fraud detector v2": 1,
+    }
 
 
 def test_impact_text_and_json(mlg, demo_loaded):
     text = mlg("impact", "dataset:s3://payments-raw/transactions-v1")
     assert "affects 11 assets" in text.stdout
     data = json.loads(mlg("impact", "Raw card transactions (v1 schema)", "--format", "json").stdout)
-    assert sorted(o["name"] for o in data["owners"]) == ["Checkout Platform", "Fraud ML", "Payments Data Platform"]
+    assert sorted(o["name"] for o in data["owners"]) == [
+        "Checkout Platform",
+        "Fraud ML",
+        "Payments Data Platform",
+    ]
     assert len(data["affected"]["service"]) == 2
 
 
@@ -114,8 +130,9 @@ def test_query_from_file_and_stdin(mlg, demo_loaded, write):
     assert mlg("query", "--file", "-", "--format", "tsv", input="ASK { ?s a mlg:Person }").exit_code == 0
 
 
-@pytest.mark.parametrize(("fmt", "rdf_format"), [("nquads", pyoxigraph.RdfFormat.N_QUADS),
-                                                 ("trig", pyoxigraph.RdfFormat.TRIG)])
+@pytest.mark.parametrize(
+    ("fmt", "rdf_format"), [("nquads", pyoxigraph.RdfFormat.N_QUADS), ("trig", pyoxigraph.RdfFormat.TRIG)]
+)
 def test_export_round_trips_every_quad(mlg, demo_loaded, tmp_path, fmt, rdf_format):
     out = tmp_path / f"export.{fmt}"
     assert mlg("export", "--format", fmt, "-o", str(out)).exit_code == 0

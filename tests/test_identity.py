@@ -14,7 +14,10 @@ from mlg.identity import Minter, split_dataset_uri
         ("s3://bucket/raw/events", ("s3://bucket", "raw/events")),
         ("s3://Bucket/raw/events/", ("s3://bucket", "raw/events")),
         ("gs://lake/a/b.parquet", ("gs://lake", "a/b.parquet")),
-        ("postgres://db.internal:5432/sales.public.orders", ("postgres://db.internal:5432", "sales.public.orders")),
+        (
+            "postgres://db.internal:5432/sales.public.orders",
+            ("postgres://db.internal:5432", "sales.public.orders"),
+        ),
         ("file:///data/train.csv", ("file", "/data/train.csv")),
         ("bigquery:project.dataset.table", ("bigquery", "project.dataset.table")),
     ],

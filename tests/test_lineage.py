@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from pyoxigraph import NamedNode
 
 from mlg import resources
 from mlg.admission import Gate
@@ -81,14 +80,17 @@ def test_downstream_reaches_services_through_same_as(chain, minter):
 
 
 def test_edges_carry_the_most_specific_property(store, minter, write):
-    path = write("ft.yaml", """\
+    path = write(
+        "ft.yaml",
+        """\
         mlg-manifest: 1
         assets:
           - {kind: model, id: base}
           - {kind: model-version, id: base@1, versionOf: base, version: "1"}
           - {kind: model, id: tuned}
           - {kind: model-version, id: tuned@1, versionOf: tuned, version: "1", fineTunedFrom: base@1}
-    """)
+    """,
+    )
     Gate(store, minter).admit(read_submission(path, minter=minter, max_bytes=1 << 20))
     lineage = trace(store, minter.reference("model-version:tuned@1"))
     kinds = sorted(e.edge for e in lineage.edges)
@@ -137,12 +139,20 @@ def test_a_prov_only_client_finds_the_same_raw_datasets(demo_loaded):
     store = open_store(demo_loaded, read_only=True)
     minter = Minter("https://mlg.example.org/")
     service = resolve(store, minter, "service:checkout-api")
-    prov = {row["dataset"].value for row in store.query(resources.query("prov_raw_datasets"), {"service": service})}
+    prov = {
+        row["dataset"].value
+        for row in store.query(resources.query("prov_raw_datasets"), {"service": service})
+    }
     # The raw datasets by mlg's own lineage: datasets in the upstream that derive from nothing.
     lineage = trace(store, service)
     derived = {e.source for e in lineage.edges if e.edge == "derivedFrom"}
-    raw = {n.iri for n in lineage.nodes if n.kind == "dataset" and n.iri not in derived
-           and not n.iri.startswith("https://mlg.example.org/dataset/s3a")}
+    raw = {
+        n.iri
+        for n in lineage.nodes
+        if n.kind == "dataset"
+        and n.iri not in derived
+        and not n.iri.startswith("https://mlg.example.org/dataset/s3a")
+    }
     assert prov == raw
     assert len(prov) == 3
     plain = f"SELECT DISTINCT ?d WHERE {{ {service} <http://www.w3.org/ns/prov#wasDerivedFrom>+ ?d }}"
@@ -151,11 +161,19 @@ def test_a_prov_only_client_finds_the_same_raw_datasets(demo_loaded):
 
 def test_a_dcat_only_client_finds_the_datasets(demo_loaded):
     store = open_store(demo_loaded, read_only=True)
-    rows = store.query("SELECT ?d ?title WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> ; "
-                       "<http://www.w3.org/2000/01/rdf-schema#label> ?title }")
+    rows = store.query(
+        "SELECT ?d ?title WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> ; "
+        "<http://www.w3.org/2000/01/rdf-schema#label> ?title }"
+    )
     titles = {row["title"].value for row in rows}
-    assert {"Raw card transactions", "Curated transactions", "card_activity",
-            "Chargebacks snapshot 2026-10-01"} <= titles
-    versions = store.query("SELECT DISTINCT ?v WHERE { ?v <http://www.w3.org/ns/dcat#isVersionOf> ?d . "
-                           "?d a <http://www.w3.org/ns/dcat#Dataset> }")
+    assert {
+        "Raw card transactions",
+        "Curated transactions",
+        "card_activity",
+        "Chargebacks snapshot 2026-10-01",
+    } <= titles
+    versions = store.query(
+        "SELECT DISTINCT ?v WHERE { ?v <http://www.w3.org/ns/dcat#isVersionOf> ?d . "
+        "?d a <http://www.w3.org/ns/dcat#Dataset> }"
+    )
     assert len(list(versions)) == 1

@@ -47,13 +47,27 @@ def test_aligned_to_prov_dcat_and_ml_schema():
     }
     for namespace in STANDARD:
         assert any(s.startswith(namespace) for s in supers), namespace
-    for required in ("Entity", "Activity", "Agent", "Plan", "wasDerivedFrom", "used", "wasGeneratedBy",
-                     "wasAttributedTo"):
+    for required in (
+        "Entity",
+        "Activity",
+        "Agent",
+        "Plan",
+        "wasDerivedFrom",
+        "used",
+        "wasGeneratedBy",
+        "wasAttributedTo",
+    ):
         assert PROV + required in supers, required
-    for required in ("http://www.w3.org/ns/dcat#Dataset", "http://www.w3.org/ns/dcat#isVersionOf",
-                     "http://www.w3.org/ns/dcat#previousVersion", "http://www.w3.org/ns/mls#Run",
-                     "http://www.w3.org/ns/mls#Model", "http://www.w3.org/ns/mls#ModelEvaluation",
-                     "http://www.w3.org/ns/mls#Feature", "http://www.w3.org/ns/mls#Dataset"):
+    for required in (
+        "http://www.w3.org/ns/dcat#Dataset",
+        "http://www.w3.org/ns/dcat#isVersionOf",
+        "http://www.w3.org/ns/dcat#previousVersion",
+        "http://www.w3.org/ns/mls#Run",
+        "http://www.w3.org/ns/mls#Model",
+        "http://www.w3.org/ns/mls#ModelEvaluation",
+        "http://www.w3.org/ns/mls#Feature",
+        "http://www.w3.org/ns/mls#Dataset",
+    ):
         assert required in supers, required
 
 
@@ -67,8 +81,20 @@ def test_every_kind_and_every_loader_term_is_declared():
 
 def test_lineage_edges_all_specialise_upstream():
     lineage = {term.value.removeprefix(MLG) for term in ontology().lineage_properties}
-    assert lineage == {"derivedFrom", "fineTunedFrom", "trainedOn", "usesFeature", "producedBy", "used",
-                       "evaluates", "evaluatedOn", "deploys", "dependsOn", "consumes", "versionOf"}
+    assert lineage == {
+        "derivedFrom",
+        "fineTunedFrom",
+        "trainedOn",
+        "usesFeature",
+        "producedBy",
+        "used",
+        "evaluates",
+        "evaluatedOn",
+        "deploys",
+        "dependsOn",
+        "consumes",
+        "versionOf",
+    }
     assert UPSTREAM not in ontology().lineage_properties
 
 
@@ -85,4 +111,6 @@ def test_every_kind_is_the_target_of_a_shape():
 def test_every_shape_constraint_says_what_is_wrong_in_words():
     shapes = rdflib.Graph().parse(resources.shapes_path(), format="turtle")
     for prop in shapes.objects(None, SH.property):
-        assert shapes.value(prop, SH.message), f"property shape on {shapes.value(prop, SH.path)} has no sh:message"
+        assert shapes.value(prop, SH.message), (
+            f"property shape on {shapes.value(prop, SH.path)} has no sh:message"
+        )
