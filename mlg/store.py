@@ -26,7 +26,7 @@ from pyoxigraph import (
     Variable,
 )
 
-from mlg.errors import QueryError, StoreError, StoreLockedError
+from mlg.errors import NotFoundError, QueryError, StoreError, StoreLockedError
 from mlg.vocab import PREFIXES
 
 QueryResult = QuerySolutions | QueryBoolean | QueryTriples
@@ -94,6 +94,8 @@ class OxigraphStore:
             raise QueryError(f"SPARQL syntax error: {error}") from None
         except RuntimeError as error:
             raise QueryError(f"SPARQL evaluation failed: {error}") from None
+        except BrokenPipeError:
+            raise  # the reader went away (`mlg export | head`): click ends quietly
         except OSError as error:
             raise _translate(error, self.location) from None
 
@@ -159,5 +161,5 @@ class OxigraphStore:
 def open_store(path: Path | str | None, *, read_only: bool = False) -> OxigraphStore:
     """The store at ``path`` (``None``: a fresh in-memory store)."""
     if read_only and path is not None and not os.path.isdir(path):
-        raise StoreError(f"there is no store at {path} (load something first: mlg load FILE)")
+        raise NotFoundError(f"there is no store at {path} (load something first: mlg load FILE)")
     return OxigraphStore(path, read_only=read_only)
