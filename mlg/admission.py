@@ -17,10 +17,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import islice
@@ -211,6 +213,18 @@ def _findings(results: rdflib.Graph) -> list[Finding]:
     return findings
 
 
+@contextmanager
+def _quiet_rdflib() -> Iterator[None]:
+    """rdflib logs a traceback for each ill-typed literal; the shapes report it as a violation instead."""
+    logger = logging.getLogger("rdflib.term")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _validate(
     store: GraphStore,
     plan: _Plan,
@@ -369,7 +383,8 @@ class Gate:
         onto = ontology()
         plan = _plan(submission, onto, self.atomic_limit)
         records = plan.records if plan.records is not None else _entailed_records(submission, onto)
-        report = _validate(self.store, plan, records, graph, self.chunk_assets, progress)
+        with _quiet_rdflib():
+            report = _validate(self.store, plan, records, graph, self.chunk_assets, progress)
         assets = sum(1 for node in plan.described if self._is_asset(plan.types.get(node, ())))
         outcome = Outcome(submission, graph, "valid", report, assets, plan.triples)
         if not report.conforms:

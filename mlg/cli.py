@@ -7,6 +7,7 @@ traceback only with ``--debug``.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import sys
@@ -20,11 +21,12 @@ from pyoxigraph import NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutio
 from mlg import __version__, render, resources
 from mlg.admission import Gate, Outcome, install_ontology, recover
 from mlg.config import SETTINGS, Config, default_demo_store
-from mlg.errors import InputError, MlgError, UsageError
+from mlg.errors import InputError, MlgError, QueryError, UsageError
 from mlg.identity import Minter
 from mlg.lineage import impact as impact_of
 from mlg.lineage import resolve, trace
 from mlg.loaders import format_names, formats, read_submission
+from mlg.sparql import is_update
 from mlg.store import OxigraphStore, open_store
 from mlg.submission import Submission
 from mlg.vocab import KINDS, MLG
@@ -142,7 +144,8 @@ def _read_all(app: App, paths: tuple[Path, ...], format_: str | None, source: st
     if source and len(files) > 1:
         raise UsageError("--source names one submission; give one file with it")
     if not files:
-        raise InputError("no input files found")
+        known = ", ".join(sorted({ext for f in formats() for ext in f.extensions}))
+        raise InputError(f"no input files ({known}) found", where=", ".join(map(str, paths)))
     return [
         read_submission(
             path, minter=app.minter, max_bytes=app.config.max_input_bytes, format=format_, source=source
@@ -254,7 +257,7 @@ def validate(
     outcomes = [gate.validate(submission) for submission in submissions]
     text = render.REPORTS[report_format](outcomes)
     if output:
-        output.write_text(text + "\n", encoding="utf-8")
+        _write_file(output, (text + "\n").encode("utf-8"))
         click.echo(render.report_text(outcomes) if report_format != "text" else text)
     else:
         click.echo(text)
@@ -292,30 +295,38 @@ def query(app: App, sparql: str | None, query_file: Any, format_: str) -> None:
     if (sparql is None) == (query_file is None):
         raise UsageError("give the query as an argument or with --file, not both or neither")
     text = sparql if sparql is not None else query_file.read()
-    result = app.readable().query(text)
-    out = _binary_stdout()
-    if isinstance(result, QueryBoolean):
-        click.echo("true" if bool(result) else "false")
-    elif isinstance(result, QuerySolutions):
-        if format_ == "table":
-            variables = [v.value for v in result.variables]
-            click.echo(
-                render.table(variables, ([render.compact(row[v]) for v in variables] for row in result))
-            )
-        elif format_ in RESULT_FORMATS:
-            result.serialize(out, RESULT_FORMATS[format_])
+    if is_update(text):
+        raise UsageError("mlg query runs queries only, not updates; change the graph with mlg load")
+    click.echo(_evaluate(app.readable().query(text), format_), nl=False)
+
+
+def _evaluate(result: Any, format_: str) -> str:
+    """The whole answer as text; evaluation is lazy, so its errors surface here, before any output."""
+    output = io.BytesIO()
+    try:
+        if isinstance(result, QueryBoolean):
+            return "true\n" if bool(result) else "false\n"
+        if isinstance(result, QuerySolutions):
+            if format_ == "table":
+                variables = [v.value for v in result.variables]
+                rows = [[render.compact(row[v]) for v in variables] for row in result]
+                return render.table(variables, rows) + "\n"
+            if format_ not in RESULT_FORMATS:
+                raise UsageError(
+                    f"--format {format_} is for CONSTRUCT and DESCRIBE; a SELECT gives table, "
+                    + ", ".join(RESULT_FORMATS)
+                )
+            result.serialize(output, RESULT_FORMATS[format_])
         else:
-            raise UsageError(
-                f"--format {format_} is for CONSTRUCT and DESCRIBE; a SELECT gives table, "
-                + ", ".join(RESULT_FORMATS)
-            )
-    else:
-        rdf_format = GRAPH_FORMATS.get(format_, RdfFormat.TURTLE if format_ == "table" else None)
-        if rdf_format is None:
-            raise UsageError(
-                f"--format {format_} is for SELECT and ASK; a graph gives " + ", ".join(GRAPH_FORMATS)
-            )
-        serialize(result, out, rdf_format, prefixes={"mlg": MLG})
+            rdf_format = GRAPH_FORMATS.get(format_, RdfFormat.TURTLE if format_ == "table" else None)
+            if rdf_format is None:
+                raise UsageError(
+                    f"--format {format_} is for SELECT and ASK; a graph gives " + ", ".join(GRAPH_FORMATS)
+                )
+            serialize(result, output, rdf_format, prefixes={"mlg": MLG})
+    except (OSError, RuntimeError, SyntaxError, ValueError) as error:
+        raise QueryError(f"query evaluation failed: {error}") from None
+    return output.getvalue().decode("utf-8")
 
 
 def _asset_argument(func: Any) -> Any:
@@ -405,8 +416,9 @@ def export(app: App, format_: str, graph: str | None, output: Path | None) -> No
         if not store.has_graph(target):
             raise UsageError(f"there is no graph {graph} (see `mlg stats` for the submissions)")
     if output:
-        with output.open("wb") as handle:
-            store.dump(handle, rdf_format, target)  # type: ignore[arg-type]
+        buffer = io.BytesIO()
+        store.dump(buffer, rdf_format, target)  # type: ignore[arg-type]
+        _write_file(output, buffer.getvalue())
     else:
         store.dump(_binary_stdout(), rdf_format, target)  # type: ignore[arg-type]
 
@@ -485,6 +497,13 @@ def demo(app: App, demo_store: Path | None) -> None:
     click.echo(f"\n3. What breaks if the deprecated dataset {DEMO_DEPRECATED} changes?\n")
     click.echo(render.impact_text(impact_of(store, resolve(store, app.minter, DEMO_DEPRECATED))))
     click.echo(f"\nExplore further with: mlg --store {demo_store} lineage {DEMO_SERVICE} --format dot")
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as error:
+        raise UsageError(f"cannot write: {error.strerror or error}", where=str(path)) from None
 
 
 def _binary_stdout() -> Any:

@@ -34,7 +34,10 @@ def split_dataset_uri(uri: str) -> tuple[str, str]:
     ``/data/x.csv``); ``bigquery:project.dataset.table`` → (``bigquery``, ``project.dataset.table``).
     """
     uri = uri.strip()
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+    except ValueError as error:
+        raise InputError(f"dataset location {uri!r} is not a URI: {error}") from None
     scheme = parts.scheme.lower()
     if not scheme:
         raise InputError(f"dataset location {uri!r} has no scheme (expected scheme://...)")

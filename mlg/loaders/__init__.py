@@ -41,6 +41,9 @@ class Format:
     load: Callable[[Request], Submission]
 
 
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
 def formats() -> list[Format]:
     """Every known format, in the order detection tries them."""
     from mlg.loaders import manifest, rdf
@@ -53,22 +56,29 @@ def format_names() -> list[str]:
 
 
 def read_input(path: Path, max_bytes: int) -> bytes:
-    """The bytes of an input file, or one clear error naming it."""
+    """The bytes of an input file, or one clear error naming it.
+
+    At most ``max_bytes + 1`` bytes are read, whatever the file claims: a pipe or a
+    device reports no size.
+    """
+    limit = f"over the {max_bytes:,}-byte limit (MLG_MAX_INPUT_BYTES)"
     try:
-        size = path.stat().st_size
         if path.is_dir():
             raise InputError("is a directory, not a file", where=str(path))
+        size = path.stat().st_size
         if size > max_bytes:
-            raise InputError(
-                f"is {size:,} bytes, over the {max_bytes:,}-byte limit (MLG_MAX_INPUT_BYTES)", where=str(path)
-            )
-        return path.read_bytes()
+            raise InputError(f"is {size:,} bytes, {limit}", where=str(path))
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise InputError("no such file", where=str(path)) from None
     except PermissionError:
         raise InputError("permission denied", where=str(path)) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not a file", where=str(path)) from None
+    except OSError as error:
+        raise InputError(f"cannot read: {error.strerror or error}", where=str(path)) from None
+    if len(data) > max_bytes:
+        raise InputError(f"is {limit}", where=str(path))
+    return data
 
 
 def detect(path: Path, data: bytes, forced: str | None = None) -> Format:
@@ -84,9 +94,12 @@ def detect(path: Path, data: bytes, forced: str | None = None) -> Format:
     for candidate in known:
         if candidate.sniff(path, head):
             return candidate
+    hint = (
+        " (a manifest needs 'mlg-manifest: 1' at its top)" if path.suffix.lower() in MANIFEST_SUFFIXES else ""
+    )
+    names = ", ".join(f.name for f in known)
     raise UnknownFormatError(
-        f"cannot tell the format of this file; name it with --format ({', '.join(f.name for f in known)})",
-        where=str(path),
+        f"cannot tell the format of this file{hint}; name it with --format ({names})", where=str(path)
     )
 
 

@@ -24,14 +24,14 @@ from __future__ import annotations
 import difflib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 from pyoxigraph import NamedNode
 
 from mlg.errors import InputError
 from mlg.identity import VERSION_PARENTS, Minter, split_dataset_uri
-from mlg.loaders import Format, Request
+from mlg.loaders import MANIFEST_SUFFIXES, Format, Request
 from mlg.loaders.mapping import EDGES, TEXT_ATTRIBUTES, TIME_ATTRIBUTES, RecordWriter
 from mlg.submission import Submission, sha256_digest
 from mlg.vocab import KINDS
@@ -45,8 +45,15 @@ ASSET_FIELDS = _SPECIAL - {"memberOf"} | _ATTRIBUTES | (set(EDGES) - {"ownedBy",
 AGENT_FIELDS = {"id", "name", "email", "description", "sameAs", "memberOf", "sourceUrl"}
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """Safe YAML without aliases: an alias bomb cannot expand, a custom tag cannot run."""
+class _ManifestYamlLoader(yaml.SafeLoader):
+    """Safe YAML, stricter still: no aliases (an alias bomb cannot expand), no duplicate
+    keys (the second would silently win), and dates stay text so that the mapping
+    reports a bad one with its field."""
+
+    yaml_implicit_resolvers: ClassVar = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -56,6 +63,24 @@ class _NoAliasLoader(yaml.SafeLoader):
             )
         return super().compose_node(parent, index)
 
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.MarkedYAMLError(problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    mapping: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in mapping:
+            raise InputError(f"malformed JSON: duplicate key {key!r}")
+        mapping[key] = value
+    return mapping
+
 
 def parse_document(path: Path, data: bytes) -> Any:
     """The manifest's data, or one error with the line where it went wrong."""
@@ -64,18 +89,19 @@ def parse_document(path: Path, data: bytes) -> Any:
     except UnicodeDecodeError as error:
         raise InputError(f"not UTF-8 (byte {error.start})", where=str(path)) from None
     try:
-        if path.suffix.lower() == ".json" or text.lstrip().startswith("{"):
-            return json.loads(text)
-        return yaml.load(text, Loader=_NoAliasLoader)
+        if path.suffix.lower() == ".json":
+            return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+        return yaml.load(text, Loader=_ManifestYamlLoader)
+    except InputError as error:
+        raise InputError(error.message, where=str(path)) from None
     except json.JSONDecodeError as error:
-        raise InputError(
-            f"malformed JSON: {error.msg}", where=f"{path}:{error.lineno}:{error.colno}"
-        ) from None
+        where = f"{path}:{error.lineno}:{error.colno}"
+        raise InputError(f"malformed JSON: {error.msg}", where=where) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise InputError(f"malformed YAML: {error.problem}", where=where) from None
-    except yaml.YAMLError as error:
+    except (yaml.YAMLError, ValueError, OverflowError) as error:
         raise InputError(f"malformed YAML: {error}", where=str(path)) from None
     except RecursionError:
         raise InputError("nested too deeply", where=str(path)) from None
@@ -153,7 +179,10 @@ class _Manifest:
 
     def asset_iri(self, entry: dict[str, Any], kind: str, place: str) -> NamedNode:
         if kind == "dataset" and entry.get("uri"):
-            return self.minter.dataset_from_uri(str(entry["uri"]))
+            try:
+                return self.minter.dataset_from_uri(str(entry["uri"]))
+            except InputError as error:
+                raise self.fail(error.message, f"{place}.uri") from None
         if kind in ("dataset", "job") and entry.get("namespace") and entry.get("qualifiedName"):
             return self.minter.qualified(kind, str(entry["namespace"]), str(entry["qualifiedName"]))
         if kind in VERSION_PARENTS and entry.get("versionOf") and entry.get("version") is not None:
@@ -167,7 +196,10 @@ class _Manifest:
             raise self.fail("a reference must be text: an id of this file or kind:id", place)
         if ref in self.local:
             return self.local[ref]
-        iri = self.minter.reference(ref)
+        try:
+            iri = self.minter.reference(ref)
+        except InputError as error:
+            raise self.fail(error.message, place) from None
         if iri is not None:
             return iri, ref.partition(":")[0]
         hint = (
@@ -233,25 +265,28 @@ class _Manifest:
         self.writer.attribute("name", entry.get("name", identifier), self.where(f"{place}.name"))
         for attribute in ("description", "email", "sourceUrl"):
             self.writer.attribute(attribute, entry.get(attribute), self.where(f"{place}.{attribute}"))
-        for index, other in enumerate(entry.get("sameAs") or []):
-            target = self.minter.reference(str(other))
+        others = entry.get("sameAs") or []
+        for index, other in enumerate(others if isinstance(others, list) else [others]):
+            where = f"{place}.sameAs[{index}]" if isinstance(others, list) else f"{place}.sameAs"
+            if not isinstance(other, str):
+                raise self.fail("sameAs takes kind:id references or IRIs (text)", where)
             try:
-                self.writer.same_as(target or NamedNode(str(other)))
+                self.writer.same_as(self.minter.reference(other) or NamedNode(other))
             except ValueError:
-                raise self.fail(
-                    f"{other!r} is neither kind:id nor an IRI", f"{place}.sameAs[{index}]"
-                ) from None
+                raise self.fail(f"{other!r} is neither kind:id nor an IRI", where) from None
+            except InputError as error:
+                raise self.fail(error.message, where) from None
 
 
 def _sniff(path: Path, head: bytes) -> bool:
-    return MARKER.encode() in head and path.suffix.lower() in (".yaml", ".yml", ".json")
+    return MARKER.encode() in head and path.suffix.lower() in MANIFEST_SUFFIXES
 
 
 def _load(request: Request) -> Submission:
     document = parse_document(request.path, request.data)
     if not isinstance(document, dict) or MARKER not in document:
         raise InputError(f"not a manifest: the top level needs '{MARKER}: 1'", where=str(request.path))
-    if document[MARKER] != 1:
+    if type(document[MARKER]) is not int or document[MARKER] != 1:
         raise InputError(
             f"unsupported manifest version {document[MARKER]!r} (this mlg reads 1)", where=str(request.path)
         )

@@ -80,7 +80,10 @@ def timestamp(value: Any, where: str) -> Literal:
     elif isinstance(value, dt.date):
         moment = dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        moment = dt.datetime.fromtimestamp(value / 1000, tz=dt.UTC)
+        try:
+            moment = dt.datetime.fromtimestamp(value / 1000, tz=dt.UTC)
+        except (ValueError, OverflowError, OSError):
+            raise InputError(f"{value!r} milliseconds since 1970 is not a date", where=where) from None
     elif isinstance(value, str):
         try:
             moment = dt.datetime.fromisoformat(value.strip())

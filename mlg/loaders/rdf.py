@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from xml.parsers import expat
 
 from pyoxigraph import BlankNode, RdfFormat, Triple, parse
 
@@ -26,6 +27,7 @@ _FORMATS = {
     "jsonld": (RdfFormat.JSON_LD, (".jsonld",)),
     "rdfxml": (RdfFormat.RDF_XML, (".rdf", ".owl")),
 }
+MAX_XML_DEPTH = 256
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
@@ -36,13 +38,18 @@ def _load(request: Request, name: str) -> Submission:
             "RDF/XML with a DOCTYPE or entity declarations is refused (entity expansion can exhaust memory)",
             where=str(request.path),
         )
+    if rdf_format == RdfFormat.RDF_XML:
+        _check_xml_depth(request)
     source = request.default_source()
     try:
         quads = list(parse(request.data, rdf_format, base_iri=request.minter.base))
-    except SyntaxError as error:
+    except (SyntaxError, ValueError) as error:
+        if "LoadDocumentCallback" in str(error):
+            raise InputError(
+                "a remote context is not fetched (it could reach any server); inline the @context",
+                where=str(request.path),
+            ) from None
         raise InputError(f"not valid {name}: {error}", where=str(request.path)) from None
-    except ValueError as error:  # JSON-LD remote contexts and similar refusals
-        raise InputError(f"refused {name}: {error}", where=str(request.path)) from None
 
     def skolem(term: object) -> object:
         return request.minter.skolem(source, term.value) if isinstance(term, BlankNode) else term
@@ -54,6 +61,41 @@ def _load(request: Request, name: str) -> Submission:
         by_subject.setdefault(subject, []).append(triple)
     records = list(by_subject.values())
     return Submission(source, name, sha256_digest(request.data), lambda: iter(records), str(request.path))
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _check_xml_depth(request: Request) -> None:
+    """Refuse deeply nested RDF/XML before parsing it: the RDF/XML parser slows down with
+    the square of the depth, so 100,000 nested elements would hold a worker for minutes."""
+    depth = 0
+
+    def start(*_: object) -> None:
+        nonlocal depth
+        depth += 1
+        if depth > MAX_XML_DEPTH:
+            raise _TooDeep
+
+    def end(*_: object) -> None:
+        nonlocal depth
+        depth -= 1
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        parser.Parse(request.data, True)
+    except _TooDeep:
+        raise InputError(
+            f"RDF/XML nested deeper than {MAX_XML_DEPTH} elements is refused", where=str(request.path)
+        ) from None
+    except expat.ExpatError as error:
+        raise InputError(
+            f"not valid rdfxml: {expat.errors.messages[error.code]}",
+            where=f"{request.path}:{error.lineno}:{error.offset + 1}",
+        ) from None
 
 
 def _format(name: str) -> Format:
