@@ -7,6 +7,9 @@ keyword, which is all a caller needs to tell a query from an update.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+
+from pyoxigraph import BlankNode, Literal, NamedNode
 
 _PROLOGUE = re.compile(
     r"""\s*(?:
@@ -39,3 +42,22 @@ def is_update(text: str) -> bool:
     False
     """
     return first_keyword(text) in _UPDATE_KEYWORDS
+
+
+def bind(text: str, bindings: Mapping[str, object]) -> str:
+    """The query with each ``$name`` replaced by its term, written as SPARQL.
+
+    pyoxigraph's substitutions do not start a property path at the bound node (a
+    ``$root path* ?x`` walks every path, then filters), and a remote store takes no
+    substitutions at all, so bindings are written into the text. Only terms pyoxigraph
+    has already validated are accepted, and their N-Triples form cannot break out of
+    its place: ``NamedNode`` refuses ``>`` and spaces, ``Literal`` escapes quotes.
+
+    >>> bind("ASK { $node ?p ?o }", {"node": NamedNode("https://example.org/a")})
+    'ASK { <https://example.org/a> ?p ?o }'
+    """
+    for name, term in bindings.items():
+        if not isinstance(term, NamedNode | Literal | BlankNode):
+            raise TypeError(f"cannot bind ${name} to {term!r}: not an RDF term")
+        text = re.sub(rf"\${re.escape(name)}\b", lambda _, term=term: str(term), text)
+    return text

@@ -23,10 +23,10 @@ from pyoxigraph import (
     QueryTriples,
     RdfFormat,
     Store,
-    Variable,
 )
 
 from mlg.errors import NotFoundError, QueryError, StoreError, StoreLockedError
+from mlg.sparql import bind
 from mlg.vocab import PREFIXES
 
 QueryResult = QuerySolutions | QueryBoolean | QueryTriples
@@ -101,13 +101,9 @@ class OxigraphStore:
 
     def query(self, sparql: str, bindings: Mapping[str, object] | None = None) -> QueryResult:
         """Run a SPARQL query over the union of the graphs; ``bindings`` fill ``$var``s safely."""
-        substitutions = {Variable(name): term for name, term in (bindings or {}).items()}
         with self._errors():
             return self._store.query(
-                sparql,
-                prefixes=PREFIXES,
-                use_default_graph_as_union=True,
-                substitutions=substitutions or None,  # type: ignore[arg-type]
+                bind(sparql, bindings or {}), prefixes=PREFIXES, use_default_graph_as_union=True
             )
 
     def update(self, sparql: str) -> None:
