@@ -110,7 +110,7 @@ def test_every_kind_is_the_target_of_a_shape():
 
 def test_every_shape_constraint_says_what_is_wrong_in_words():
     shapes = rdflib.Graph().parse(resources.shapes_path(), format="turtle")
-    for prop in shapes.objects(None, SH.property):
+    for prop in shapes.subjects(SH.path, None):
         assert shapes.value(prop, SH.message), (
             f"property shape on {shapes.value(prop, SH.path)} has no sh:message"
         )
