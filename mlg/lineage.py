@@ -10,6 +10,7 @@ cost in depth: two names of one asset are one place in the lineage.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -20,7 +21,7 @@ from mlg import resources
 from mlg.errors import NotFoundError, UsageError
 from mlg.identity import Minter
 from mlg.store import GraphStore
-from mlg.vocab import MLG, OWL_SAME_AS, ontology
+from mlg.vocab import KINDS, MLG, OWL_SAME_AS, ontology
 
 Direction = Literal["upstream", "downstream"]
 SAME_AS = "sameAs"
@@ -86,21 +87,29 @@ class Impact:
         }
 
 
-def _values(nodes: list[NamedNode] | set[NamedNode]) -> str:
+def _values(nodes: Iterable[NamedNode]) -> str:
     # str(NamedNode) is "<iri>", and pyoxigraph refuses IRIs that could break out of it.
     return " ".join(str(node) for node in nodes)
 
 
-def _rows(store: GraphStore, name: str, nodes: list[NamedNode] | set[NamedNode]):
-    return store.query(resources.query(name).replace("#VALUES", _values(nodes)))
+def _query(name: str) -> str:
+    """A lineage query with the ontology's edge and kind lists written in."""
+    return (
+        resources.query(name)
+        .replace("#EDGES", _values(ontology().lineage_properties))
+        .replace("#KINDS", " ".join(f"<{MLG}{local}>" for local in KINDS.values()))
+    )
+
+
+def _rows(store: GraphStore, name: str, nodes: Iterable[NamedNode]) -> Any:
+    return store.query(_query(name).replace("#VALUES", _values(nodes)))
 
 
 def _edges_from_rows(rows: Any) -> dict[tuple[NamedNode, NamedNode], NamedNode]:
     """The one edge a person wants to see between two nodes: the most specific of ours."""
     onto = ontology()
     candidates: dict[tuple[NamedNode, NamedNode], list[NamedNode]] = {}
-    for row in rows:
-        source, predicate, target = row["s"], row["p"], row["o"]
+    for source, predicate, target in rows:
         if predicate == OWL_SAME_AS or predicate in onto.lineage_properties:
             key = (source, target)
             if predicate == OWL_SAME_AS and (target, source) in candidates:
@@ -175,7 +184,7 @@ def trace(
         raise UsageError("depth must be 0 or more")
     if depth is None:
         query = "lineage_upstream" if direction == "upstream" else "lineage_downstream"
-        rows = list(store.query(resources.query(query), {"root": root}))
+        rows = list(store.query(_query(query), {"root": root}))
     else:
         rows = _bounded_rows(store, root, direction, depth)
     edges = _edges_from_rows(rows)
