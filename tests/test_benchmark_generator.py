@@ -7,10 +7,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-from generate import SyntheticGraph  # noqa: E402
+from generate import SyntheticGraph
 
-from mlg.admission import Gate  # noqa: E402
-from mlg.store import OxigraphStore  # noqa: E402
+from mlg.admission import Gate
+from mlg.store import OxigraphStore
 
 
 def test_generated_graph_passes_the_shapes_and_is_reproducible():
