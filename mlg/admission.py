@@ -337,6 +337,8 @@ def _replace_atomically(store: GraphStore, graph: NamedNode, quads: list[Quad]) 
         return
     old = set(store.graph_quads(graph))
     new = set(quads)
+    if old == new:
+        return  # nothing to write: no transaction (install_ontology runs on every write command)
     removed = " ".join(f"{q.subject} {q.predicate} {q.object} ." for q in old - new)
     added = " ".join(f"{q.subject} {q.predicate} {q.object} ." for q in new - old)
     store.update(
