@@ -25,7 +25,7 @@ from mlg.errors import InputError, MlgError, QueryError, UsageError
 from mlg.identity import Minter
 from mlg.lineage import impact as impact_of
 from mlg.lineage import resolve, trace
-from mlg.loaders import format_names, formats, read_submission
+from mlg.loaders import format_names, formats, read_submission, uri_scheme
 from mlg.sparql import is_update
 from mlg.store import OxigraphStore, open_store
 from mlg.submission import Submission
@@ -120,25 +120,28 @@ class _Progress:
             self.bar.__exit__(None, None, None)
 
 
-def _expand(paths: tuple[Path, ...]) -> list[Path]:
-    """Files to read: directories give their files of known extensions, sorted."""
+def _expand(locations: tuple[str, ...]) -> list[str]:
+    """Inputs to read: URIs as they are; directories give their files of known extensions, sorted."""
     extensions = {ext for f in formats() for ext in f.extensions}
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
+    files: list[str] = []
+    for location in locations:
+        path = Path(location)
+        if uri_scheme(location):
+            files.append(location)
+        elif path.is_dir():
             files += sorted(
-                p
+                str(p)
                 for p in path.rglob("*")
                 if p.is_file()
                 and p.suffix.lower() in extensions
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
         else:
-            files.append(path)
+            files.append(location)
     return files
 
 
-def _read_all(app: App, paths: tuple[Path, ...], format_: str | None, source: str | None) -> list[Submission]:
+def _read_all(app: App, paths: tuple[str, ...], format_: str | None, source: str | None) -> list[Submission]:
     """Read every input before writing anything: one unreadable file stops the whole command."""
     files = _expand(paths)
     if source and len(files) > 1:
@@ -197,7 +200,7 @@ format_option = click.option(
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, metavar="PATH|URI...")
 @format_option
 @click.option(
     "--source",
@@ -206,7 +209,7 @@ format_option = click.option(
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @click.pass_obj
-def load(app: App, paths: tuple[Path, ...], format_: str | None, source: str | None, quiet: bool) -> None:
+def load(app: App, paths: tuple[str, ...], format_: str | None, source: str | None, quiet: bool) -> None:
     """Validate and admit files (or folders of them) into the store.
 
     Each file is one submission: validated by the SHACL shapes, then written whole into
@@ -223,7 +226,7 @@ def load(app: App, paths: tuple[Path, ...], format_: str | None, source: str | N
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, metavar="PATH|URI...")
 @format_option
 @click.option(
     "--report",
@@ -236,7 +239,7 @@ def load(app: App, paths: tuple[Path, ...], format_: str | None, source: str | N
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report to a file.")
 @click.pass_obj
 def validate(
-    app: App, paths: tuple[Path, ...], format_: str | None, report_format: str, output: Path | None
+    app: App, paths: tuple[str, ...], format_: str | None, report_format: str, output: Path | None
 ) -> None:
     """Check files against the shapes without writing anything (for CI).
 

@@ -34,6 +34,12 @@ class UnknownFormatError(InputError):
     http_status = 415
 
 
+class MissingDependencyError(MlgError):
+    """An optional dependency (a format's library) is not installed."""
+
+    http_status = 501
+
+
 class QueryError(MlgError):
     """A SPARQL query or update does not parse or cannot be evaluated."""
 

@@ -118,9 +118,11 @@ def outcome_line(outcome: Outcome) -> str:
     notes = ", ".join(f"{n} {s.lower()}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
     size = "" if outcome.status == "unchanged" else f": {outcome.assets} assets, {outcome.triples} triples"
     where = outcome.submission.location or outcome.submission.source
+    unmapped = ", ".join(f"{kind} {n}" for kind, n in sorted(outcome.submission.warnings.items()))
     return (
         f"{outcome.status} {outcome.submission.format} {where}"
         f"{size}{' (' + notes + ')' if notes else ''} in {outcome.seconds:.2f} s"
+        f"{'; kept as annotations: ' + unmapped if unmapped else ''}"
     )
 
 
@@ -137,6 +139,7 @@ def report_json(outcomes: list[Outcome]) -> str:
                 "assets": o.assets,
                 "triples": o.triples,
                 "counts": o.report.counts(),
+                "unmapped": dict(o.submission.warnings),
                 "findings": [f.__dict__ for f in o.report.findings],
             }
             for o in outcomes

@@ -8,8 +8,8 @@ a large input in bounded batches without holding all of it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 
 from pyoxigraph import Triple
 
@@ -27,7 +27,16 @@ class Submission:
     """A fresh iterator over the records each time it is called (admission may read twice)."""
     location: str = ""
     """Where the input was read from, for messages."""
+    warnings: Mapping[str, int] = field(default_factory=dict)
+    """What the loader could not map, counted by kind (``unknown facet``: 3), for the load summary."""
 
 
 def sha256_digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def records_digest(records: Iterable[Record]) -> str:
+    """``sha256:<hex>`` of records' triples in a canonical order, for inputs that are not bytes
+    (a live MLflow tracking server): an unchanged registry is then not admitted twice."""
+    lines = sorted(str(triple) for record in records for triple in record)
+    return sha256_digest("\n".join(lines).encode())

@@ -65,6 +65,7 @@ KINDS: dict[str, str] = {
     "dataset-version": "DatasetVersion",
     "feature-view": "FeatureView",
     "feature": "Feature",
+    "field": "Field",
     "experiment": "Experiment",
     "run": "Run",
     "training-run": "TrainingRun",
@@ -75,6 +76,7 @@ KINDS: dict[str, str] = {
     "job": "Job",
     "deployment": "Deployment",
     "service": "Service",
+    "system": "System",
     "team": "Team",
     "person": "Person",
 }

@@ -974,7 +974,7 @@ def test_bad_setting(
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
-        pytest.param(("load",), ("Missing argument 'PATHS...'",), id="load-without-paths"),
+        pytest.param(("load",), ("Missing argument 'PATH|URI...'",), id="load-without-paths"),
         pytest.param(
             ("lineage", "model:fraud-detector", "--depth", "-1"), ("--depth", "-1"), id="negative-depth"
         ),

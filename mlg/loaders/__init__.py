@@ -1,18 +1,22 @@
 """Loaders turn an input into a :class:`~mlg.submission.Submission`; one module a format.
 
 Each loader module exposes ``FORMATS``, a list of :class:`Format`. :func:`read_submission`
-reads the input once (size-capped), picks the format (``--format`` wins; otherwise the
+reads a file once (size-capped), picks the format (``--format`` wins; otherwise the
 first format whose ``sniff`` accepts the file's name and first bytes) and calls its
-``load``. Registry formats (MLflow, OpenLineage, ...) plug in the same way.
+``load``. A location that is a URI (``mlflow+sqlite:///mlflow.db``) goes to the format
+that declares its scheme, which reads it itself.
 """
 
 from __future__ import annotations
 
+import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
-from mlg.errors import InputError, UnknownFormatError
+from mlg.errors import InputError, MissingDependencyError, UnknownFormatError
 from mlg.identity import Minter
 from mlg.submission import Submission
 
@@ -21,15 +25,23 @@ from mlg.submission import Submission
 class Request:
     """Everything a loader gets: the bytes, where they came from, how to mint IRIs."""
 
-    path: Path
+    location: str
+    """The file path or URI as the user gave it; error messages name it."""
     data: bytes
+    """The file's bytes (empty for a URI, which its loader reads itself)."""
     minter: Minter
     source: str | None
     """The submission's identity if the user gave one (``--source``)."""
+    max_bytes: int = 0
+    """The input size limit, for loaders that read more than one file."""
+
+    @property
+    def path(self) -> Path:
+        return Path(self.location)
 
     def default_source(self, declared: str | None = None) -> str:
-        """--source, else what the input declares, else the path as the user gave it."""
-        return self.source or declared or str(self.path)
+        """--source, else what the input declares, else the location as the user gave it."""
+        return self.source or declared or self.location
 
 
 @dataclass(frozen=True)
@@ -39,16 +51,52 @@ class Format:
     help: str
     sniff: Callable[[Path, bytes], bool]
     load: Callable[[Request], Submission]
+    schemes: tuple[str, ...] = ()
+    """URI schemes this format reads from directly, such as ``mlflow+sqlite``."""
+    extra: str | None = None
+    """The optional dependency group it needs: ``pip install 'model-lifecycle-graph[EXTRA]'``."""
+
+
+_URI = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def uri_scheme(location: str) -> str | None:
+    """The scheme of a location that is a URI rather than a file path."""
+    match = _URI.match(location)
+    return match.group(1).lower() if match else None
 
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 
+# Detection order: the most specific sniffers first, generic RDF last.
+LOADER_MODULES = (
+    "manifest",
+    "mlflow",
+    "openlineage",
+    "datahub",
+    "backstage",
+    "huggingface",
+    "croissant",
+    "feast",
+    "rdf",
+)
+
+
 def formats() -> list[Format]:
     """Every known format, in the order detection tries them."""
-    from mlg.loaders import manifest, rdf
+    return [f for name in LOADER_MODULES for f in importlib.import_module(f"mlg.loaders.{name}").FORMATS]
 
-    return [*manifest.FORMATS, *rdf.FORMATS]
+
+def require(module: str, extra: str) -> ModuleType:
+    """Import a format's optional library, or say in one line how to install it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingDependencyError(
+            f"this format needs the optional {extra!r} dependencies: "
+            f"pip install 'model-lifecycle-graph[{extra}]'"
+        ) from None
 
 
 def format_names() -> list[str]:
@@ -103,10 +151,33 @@ def detect(path: Path, data: bytes, forced: str | None = None) -> Format:
     )
 
 
+def detect_uri(location: str, scheme: str, forced: str | None = None) -> Format:
+    readers = [f for f in formats() if scheme in f.schemes]
+    if forced:
+        readers = [f for f in readers if f.name == forced]
+    if not readers:
+        schemes = ", ".join(sorted(s for f in formats() for s in f.schemes)) or "none"
+        raise UnknownFormatError(f"no loader reads {scheme}:// locations (known: {schemes})", where=location)
+    return readers[0]
+
+
 def read_submission(
-    path: Path | str, *, minter: Minter, max_bytes: int, format: str | None = None, source: str | None = None
+    location: Path | str,
+    *,
+    minter: Minter,
+    max_bytes: int,
+    format: str | None = None,
+    source: str | None = None,
 ) -> Submission:
-    path = Path(path)
+    """Read one input, a file or a URI, into a submission; every failure is one clear error."""
+    text = str(location)
+    scheme = uri_scheme(text) if isinstance(location, str) else None
+    if scheme and scheme != "file":
+        chosen = detect_uri(text, scheme, format)
+        return chosen.load(Request(text, b"", minter, source, max_bytes))
+    if scheme == "file":
+        text = text[len("file://") :]
+    path = Path(text)
     data = read_input(path, max_bytes)
     chosen = detect(path, data, format)
-    return chosen.load(Request(path, data, minter, source))
+    return chosen.load(Request(text, data, minter, source, max_bytes))

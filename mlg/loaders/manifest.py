@@ -22,16 +22,15 @@ declared anywhere (``dataset:s3://bucket/path`` names a dataset by its location,
 from __future__ import annotations
 
 import difflib
-import json
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-import yaml
 from pyoxigraph import NamedNode
 
 from mlg.errors import InputError
 from mlg.identity import VERSION_PARENTS, Minter, split_dataset_uri
 from mlg.loaders import MANIFEST_SUFFIXES, Format, Request
+from mlg.loaders.documents import parse_json, parse_yaml
 from mlg.loaders.mapping import EDGES, TEXT_ATTRIBUTES, TIME_ATTRIBUTES, RecordWriter
 from mlg.submission import Submission, sha256_digest
 from mlg.vocab import KINDS
@@ -45,66 +44,11 @@ ASSET_FIELDS = _SPECIAL - {"memberOf"} | _ATTRIBUTES | (set(EDGES) - {"ownedBy",
 AGENT_FIELDS = {"id", "name", "email", "description", "sameAs", "memberOf", "sourceUrl"}
 
 
-class _ManifestYamlLoader(yaml.SafeLoader):
-    """Safe YAML, stricter still: no aliases (an alias bomb cannot expand), no duplicate
-    keys (the second would silently win), and dates stay text so that the mapping
-    reports a bad one with its field."""
-
-    yaml_implicit_resolvers: ClassVar = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark
-            raise yaml.MarkedYAMLError(
-                problem="YAML aliases (*name) are not allowed in a manifest", problem_mark=mark
-            )
-        return super().compose_node(parent, index)
-
-    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        seen = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.MarkedYAMLError(problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    mapping: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in mapping:
-            raise InputError(f"malformed JSON: duplicate key {key!r}")
-        mapping[key] = value
-    return mapping
-
-
 def parse_document(path: Path, data: bytes) -> Any:
     """The manifest's data, or one error with the line where it went wrong."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(f"not UTF-8 (byte {error.start})", where=str(path)) from None
-    try:
-        if path.suffix.lower() == ".json":
-            return json.loads(text, object_pairs_hook=_no_duplicate_keys)
-        return yaml.load(text, Loader=_ManifestYamlLoader)
-    except InputError as error:
-        raise InputError(error.message, where=str(path)) from None
-    except json.JSONDecodeError as error:
-        where = f"{path}:{error.lineno}:{error.colno}"
-        raise InputError(f"malformed JSON: {error.msg}", where=where) from None
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise InputError(f"malformed YAML: {error.problem}", where=where) from None
-    except (yaml.YAMLError, ValueError, OverflowError) as error:
-        raise InputError(f"malformed YAML: {error}", where=str(path)) from None
-    except RecursionError:
-        raise InputError("nested too deeply", where=str(path)) from None
+    if path.suffix.lower() == ".json":
+        return parse_json(str(path), data)
+    return parse_yaml(str(path), data)
 
 
 class _Manifest:

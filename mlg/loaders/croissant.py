@@ -1,0 +1,5 @@
+"""Placeholder: filled in by the croissant loader work."""
+
+from mlg.loaders import Format
+
+FORMATS: list[Format] = []

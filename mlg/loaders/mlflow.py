@@ -1,0 +1,5 @@
+"""Placeholder: filled in by the mlflow loader work."""
+
+from mlg.loaders import Format
+
+FORMATS: list[Format] = []
