@@ -102,6 +102,7 @@ class Outcome:
     assets: int = 0
     triples: int = 0
     seconds: float = 0.0
+    edges: int = 0
 
     @property
     def ok(self) -> bool:
@@ -166,6 +167,8 @@ class _Plan:
     record_count: int
     records: list[Record] | None
     """The entailed records, kept when the submission is small enough to commit at once."""
+    edges: int
+    """Edges as stated (before entailment), for the load summary."""
 
 
 def _entailed_records(submission: Submission, onto: Ontology) -> Iterator[Record]:
@@ -178,8 +181,11 @@ def _plan(submission: Submission, onto: Ontology, keep_limit: int) -> _Plan:
     types: dict[object, list[NamedNode]] = {}
     described: set[object] = set()
     kept: list[Record] | None = []
-    triples = count = 0
-    for record in _entailed_records(submission, onto):
+    triples = count = edges = 0
+    edge_properties = onto.edge_properties
+    for stated in submission.records():
+        edges += sum(1 for triple in stated if triple.predicate in edge_properties)
+        record = list(onto.entail(stated))
         triples += len(record)
         count += 1
         for triple in record:
@@ -192,7 +198,7 @@ def _plan(submission: Submission, onto: Ontology, keep_limit: int) -> _Plan:
             kept.append(record)
             if triples > keep_limit:
                 kept = None
-    return _Plan(types, described, triples, count, kept)
+    return _Plan(types, described, triples, count, kept, edges)
 
 
 def _store_types(
@@ -420,7 +426,7 @@ class Gate:
         with _quiet_rdflib():
             report = _validate(self.store, plan, records, graph, self.chunk_assets, progress)
         assets = sum(1 for node in plan.described if self._is_asset(plan.types.get(node, ())))
-        outcome = Outcome(submission, graph, "valid", report, assets, plan.triples)
+        outcome = Outcome(submission, graph, "valid", report, assets, plan.triples, edges=plan.edges)
         if not report.conforms:
             outcome.status = "rejected"
         elif commit:

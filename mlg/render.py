@@ -116,7 +116,9 @@ def outcome_line(outcome: Outcome) -> str:
     """One line per submission, as `mlg load` and `mlg validate` print it."""
     counts = outcome.report.counts()
     notes = ", ".join(f"{n} {s.lower()}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
-    size = "" if outcome.status == "unchanged" else f": {outcome.assets} assets, {outcome.triples} triples"
+    size = ""
+    if outcome.status != "unchanged":
+        size = f": {outcome.assets} assets, {outcome.edges} edges, {outcome.triples} triples"
     where = outcome.submission.location or outcome.submission.source
     unmapped = ", ".join(f"{kind} {n}" for kind, n in sorted(outcome.submission.warnings.items()))
     return (
@@ -137,6 +139,7 @@ def report_json(outcomes: list[Outcome]) -> str:
                 "status": o.status,
                 "conforms": o.report.conforms,
                 "assets": o.assets,
+                "edges": o.edges,
                 "triples": o.triples,
                 "counts": o.report.counts(),
                 "unmapped": dict(o.submission.warnings),

@@ -52,6 +52,7 @@ OWL_SAME_AS = NamedNode(OWL + "sameAs")
 RDFS_SUBCLASS = NamedNode(RDFS + "subClassOf")
 RDFS_SUBPROPERTY = NamedNode(RDFS + "subPropertyOf")
 RDFS_LABEL = NamedNode(RDFS + "label")
+OWL_OBJECT_PROPERTY = NamedNode(OWL + "ObjectProperty")
 UPSTREAM = mlg("upstream")
 XSD_STRING = NamedNode(XSD + "string")
 XSD_DOUBLE = NamedNode(XSD + "double")
@@ -91,6 +92,8 @@ class Ontology:
     superproperties: dict[NamedNode, frozenset[NamedNode]]
     lineage_properties: frozenset[NamedNode]
     depth: dict[NamedNode, int]
+    edge_properties: frozenset[NamedNode] = frozenset()
+    """Our object properties but mlg:upstream: what a load summary counts as edges."""
 
     def entail(self, triples: Iterable[Triple]) -> Iterator[Triple]:
         """The triples, each followed by what RDFS entails from it through our hierarchy."""
@@ -140,8 +143,11 @@ def ontology() -> Ontology:
     """The shipped ontology's hierarchy, read once per process."""
     direct_classes: dict[NamedNode, set[NamedNode]] = {}
     direct_properties: dict[NamedNode, set[NamedNode]] = {}
+    object_properties: set[NamedNode] = set()
     for quad in parse(path=str(resources.ontology_path())):
-        if quad.predicate == RDFS_SUBCLASS:
+        if quad.predicate == RDF_TYPE and quad.object == OWL_OBJECT_PROPERTY:
+            object_properties.add(quad.subject)  # type: ignore[arg-type]
+        elif quad.predicate == RDFS_SUBCLASS:
             direct_classes.setdefault(quad.subject, set()).add(quad.object)
         elif quad.predicate == RDFS_SUBPROPERTY:
             direct_properties.setdefault(quad.subject, set()).add(quad.object)
@@ -149,4 +155,5 @@ def ontology() -> Ontology:
     superproperties = _closure(direct_properties)
     lineage = frozenset(p for p, supers in superproperties.items() if UPSTREAM in supers)
     depth = {term: len(supers) for term, supers in {**superclasses, **superproperties}.items()}
-    return Ontology(superclasses, superproperties, lineage, depth)
+    edges = frozenset(p for p in object_properties if p.value.startswith(MLG) and p != UPSTREAM)
+    return Ontology(superclasses, superproperties, lineage, depth, edges)
