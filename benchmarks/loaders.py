@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import json
 import re
 import statistics
@@ -28,8 +29,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from mlg.identity import Minter
 from mlg.loaders import read_submission, uri_scheme
@@ -105,7 +104,11 @@ def _median_seconds(work: Callable[[], Any]) -> tuple[float, Any]:
 
 def measure(format_name: str, entities: int) -> dict[str, Any]:
     """One format, in this process: conversion and baseline medians, triples, peak RSS."""
-    module = importlib.import_module(f"formats.{format_name}")
+    # By path: on sys.path, formats/feast.py and formats/mlflow.py would hide the real packages.
+    path = Path(__file__).resolve().parent / "formats" / f"{format_name}.py"
+    spec = importlib.util.spec_from_file_location(f"mlg_benchmark_input_{format_name}", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
     minter = Minter("https://mlg.example.org/")
     with tempfile.TemporaryDirectory(prefix=f"mlg-bench-{format_name}-") as folder:
         location, count = module.make_input(entities, Path(folder))

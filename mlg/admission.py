@@ -12,6 +12,9 @@
    update holding the difference). A submission larger than ``atomic_limit`` triples
    streams through Oxigraph's bulk loader instead; a journal entry written before and
    removed after lets :func:`recover` drop a partial graph left by a crash.
+   A submission into a graph its client named (Graph Store Protocol) replaces that graph
+   in one update, and its provenance goes to :data:`PROVENANCE_GRAPH`, so that the graph
+   holds what the client sent (with the entailed super-classes) and a GET returns it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -31,11 +35,11 @@ from pathlib import Path
 import pyshacl
 import rdflib
 import rdflib.collection
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple, parse, serialize
+from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple, parse, serialize
 
 from mlg import __version__, resources
 from mlg.identity import Minter
-from mlg.store import GraphStore
+from mlg.store import GraphName, GraphStore
 from mlg.submission import Record, Submission
 from mlg.vocab import (
     ONTOLOGY_IRI,
@@ -56,6 +60,12 @@ SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 _PENDING = mlg("pendingGraph")
 _DIGEST = mlg("digest")
 _AGENT_KINDS = (mlg("Team"), mlg("Person"))
+PROVENANCE_GRAPH = mlg("provenanceGraph")
+"""Holds the provenance of the graphs clients name themselves (Graph Store Protocol), outside them."""
+DEFAULT_GRAPH_NODE = mlg("defaultGraph")
+"""Stands for the default graph where an IRI is needed: the subject of its provenance."""
+RESERVED_GRAPHS = frozenset({NamedNode(ONTOLOGY_IRI), PROVENANCE_GRAPH, _PENDING})
+"""Graphs mlg keeps itself: no client names them as the target of a submission."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +105,7 @@ class Outcome:
     """What happened to one submission."""
 
     submission: Submission
-    graph: NamedNode
+    graph: GraphName
     status: str
     """admitted, replaced, unchanged, rejected (violations) or valid (validated only)."""
     report: Report
@@ -315,6 +325,7 @@ def _validate(
 
 
 def _provenance(submission: Submission, graph: NamedNode, triples: int) -> list[Triple]:
+    """What admission records about a submission, as triples about its graph's IRI."""
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     return list(
         ontology().entail(
@@ -350,6 +361,46 @@ def _replace_atomically(store: GraphStore, graph: NamedNode, quads: list[Quad]) 
     store.update(
         f"DELETE DATA {{ GRAPH {graph} {{ {removed} }} }} ;\nINSERT DATA {{ GRAPH {graph} {{ {added} }} }}"
     )
+
+
+def _data_block(graph: GraphName, quads: Iterable[Quad]) -> str:
+    triples = " ".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
+    return triples if isinstance(graph, DefaultGraph) else f"GRAPH {graph} {{ {triples} }}"
+
+
+def _replace_named(store: GraphStore, graph: GraphName, quads: list[Quad], provenance: list[Triple]) -> None:
+    """Replace a client-named graph and its provenance in :data:`PROVENANCE_GRAPH` by one update.
+
+    Only the difference is written, unless the old graph holds blank nodes (written by a
+    SPARQL update): DELETE DATA cannot name them, so the graph is dropped and rewritten.
+    """
+    old = set(store.graph_quads(graph))
+    new = set(quads)
+    removed, added = old - new, new - old
+    target = "DEFAULT" if isinstance(graph, DefaultGraph) else f"GRAPH {graph}"
+    operations = []
+    if any(isinstance(term, BlankNode) for q in removed for term in (q.subject, q.object)):
+        operations.append(f"DROP SILENT {target}")
+        added = new
+    elif removed:
+        operations.append(f"DELETE DATA {{ {_data_block(graph, removed)} }}")
+    if isinstance(graph, NamedNode):
+        operations.append(f"CREATE SILENT GRAPH {graph}")  # a PUT of no triples still makes the graph
+    subject = graph if isinstance(graph, NamedNode) else DEFAULT_GRAPH_NODE
+    operations.append(f"DELETE WHERE {{ GRAPH {PROVENANCE_GRAPH} {{ {subject} ?p ?o }} }}")
+    about = " ".join(f"{t.subject} {t.predicate} {t.object} ." for t in provenance)
+    operations.append(f"INSERT DATA {{ {_data_block(graph, added)} GRAPH {PROVENANCE_GRAPH} {{ {about} }} }}")
+    store.update(" ;\n".join(operations))
+
+
+def drop_graph(store: GraphStore, graph: GraphName) -> bool:
+    """Remove a graph and the provenance kept about it, in one update; False if it does not exist."""
+    if not store.has_graph(graph):
+        return False
+    target = "DEFAULT" if isinstance(graph, DefaultGraph) else f"GRAPH {graph}"
+    subject = graph if isinstance(graph, NamedNode) else DEFAULT_GRAPH_NODE
+    store.update(f"DROP SILENT {target} ;\nDELETE WHERE {{ GRAPH {PROVENANCE_GRAPH} {{ {subject} ?p ?o }} }}")
+    return True
 
 
 def _journal(graph: NamedNode) -> Quad:
@@ -417,30 +468,37 @@ class Gate:
 
     def _run(self, submission: Submission, *, commit: bool, progress: Progress | None) -> Outcome:
         started = time.perf_counter()
-        graph = self.minter.graph(submission.source)
-        if commit and stored_digest(self.store, graph) == submission.digest:
+        named = submission.graph
+        graph = named if named is not None else self.minter.graph(submission.source)
+        own = graph if isinstance(graph, NamedNode) else DEFAULT_GRAPH_NODE
+        if commit and named is None and stored_digest(self.store, own) == submission.digest:
             return Outcome(submission, graph, "unchanged", Report(), seconds=time.perf_counter() - started)
         onto = ontology()
-        plan = _plan(submission, onto, self.atomic_limit)
+        # A client-named graph is written in one update (its request body is capped), never in bulk.
+        plan = _plan(submission, onto, self.atomic_limit if named is None else sys.maxsize)
         records = plan.records if plan.records is not None else _entailed_records(submission, onto)
         with _quiet_rdflib():
-            report = _validate(self.store, plan, records, graph, self.chunk_assets, progress)
+            report = _validate(self.store, plan, records, own, self.chunk_assets, progress)
         assets = sum(1 for node in plan.described if self._is_asset(plan.types.get(node, ())))
         outcome = Outcome(submission, graph, "valid", report, assets, plan.triples, edges=plan.edges)
         if not report.conforms:
             outcome.status = "rejected"
         elif commit:
             outcome.status = "replaced" if self.store.has_graph(graph) else "admitted"
-            provenance = _provenance(submission, graph, plan.triples)
-            if plan.records is not None:
+            provenance = _provenance(submission, own, plan.triples)
+            if named is not None:
+                kept = plan.records or []
+                quads = [Quad(t.subject, t.predicate, t.object, named) for r in kept for t in r]
+                _replace_named(self.store, named, quads, provenance)
+            elif plan.records is not None:
                 quads = [
                     Quad(t.subject, t.predicate, t.object, graph)
                     for record in (*plan.records, provenance)
                     for t in record
                 ]
-                _replace_atomically(self.store, graph, quads)
+                _replace_atomically(self.store, own, quads)
             else:
-                _bulk_replace(self.store, graph, _entailed_records(submission, onto), provenance)
+                _bulk_replace(self.store, own, _entailed_records(submission, onto), provenance)
         outcome.seconds = time.perf_counter() - started
         return outcome
 

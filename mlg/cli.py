@@ -7,11 +7,13 @@ traceback only with ``--debug``.
 
 from __future__ import annotations
 
+import gc
 import io
 import json
+import os
 import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,8 @@ class App:
 
     config: Config
     debug: bool
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """The group's flags, for commands that add their own settings on top."""
 
     @property
     def minter(self) -> Minter:
@@ -87,17 +91,27 @@ class MlgGroup(click.Group):
 @click.group("mlg", cls=MlgGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--store", type=click.Path(path_type=Path), help=SETTINGS[0].help + " [env: MLG_STORE]")
 @click.option("--base-iri", help=SETTINGS[1].help + " [env: MLG_BASE_IRI]")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="TOML file of settings (store = ..., port = ...); the environment and flags override it. "
+    "[env: MLG_CONFIG]",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @click.version_option(__version__, prog_name="mlg")
 @click.pass_context
-def cli(ctx: click.Context, store: Path | None, base_iri: str | None, debug: bool) -> None:
+def cli(
+    ctx: click.Context, store: Path | None, base_iri: str | None, config_file: Path | None, debug: bool
+) -> None:
     """Model Lifecycle Graph: the lineage of your ML assets as one RDF graph.
 
     \b
     Start with:  mlg demo
     Then:        mlg load catalog.yaml && mlg lineage model:fraud-detector
     """
-    ctx.obj = App(Config.from_env(store=store, base_iri=base_iri), debug)
+    overrides = {"store": store, "base_iri": base_iri, "config_file": config_file}
+    ctx.obj = App(Config.from_env(**overrides), debug, overrides)
 
 
 class _Progress:
@@ -135,10 +149,22 @@ def _expand(locations: tuple[str, ...]) -> list[str]:
                 if p.is_file()
                 and p.suffix.lower() in extensions
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                and (p.suffix.lower() not in _AMBIGUOUS_SUFFIXES or _claimed(p))
             )
         else:
             files.append(location)
     return files
+
+
+# In a folder, most Markdown is documentation and most .db files are other tools' databases.
+_AMBIGUOUS_SUFFIXES = (".md", ".db")
+
+
+def _claimed(path: Path) -> bool:
+    """A file of an ambiguous suffix found in a folder is an input only if a loader claims it."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    return any(f.sniff(path, head) for f in formats())
 
 
 def _read_all(app: App, paths: tuple[str, ...], format_: str | None, source: str | None) -> list[Submission]:
@@ -465,6 +491,59 @@ DEMO_SERVICE = "service:checkout-api"
 DEMO_DEPRECATED = "dataset:s3://payments-raw/transactions-v1"
 
 
+def _server_options(func: Any) -> Any:
+    for option in reversed(
+        [
+            click.option("--host", help=_setting_help("host")),
+            click.option("--port", type=click.IntRange(min=0, max=65535), help=_setting_help("port")),
+            click.option("--threads", type=click.IntRange(min=1), help=_setting_help("threads")),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def _setting_help(name: str) -> str:
+    setting = next(s for s in SETTINGS if s.name == name)
+    return f"{setting.help} [env: {setting.env}]"
+
+
+def _serve(config: Config) -> None:
+    from mlg.server.wsgi import serve as run_server  # gunicorn and Flask load only for serving
+
+    run_server(config)
+
+
+@cli.command()
+@click.option("--store", "serve_store", type=click.Path(path_type=Path), help=_setting_help("store"))
+@_server_options
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help=_setting_help("config_file"))
+@click.pass_obj
+def serve(
+    app: App,
+    serve_store: Path | None,
+    host: str | None,
+    port: int | None,
+    threads: int | None,
+    config_file: Path | None,
+) -> None:
+    """Serve the store over HTTP: SPARQL 1.1 Protocol at /sparql, Graph Store Protocol at /store.
+
+    Queries are open (or need MLG_READ_TOKEN); updates and graph writes need a bearer token
+    from MLG_UPDATE_TOKEN, and without one the server is read-only. Runs under gunicorn:
+    one process holding the store, --threads requests at a time.
+
+    \b
+    Examples:
+      mlg serve --port 8000
+      MLG_UPDATE_TOKEN=s3cret mlg serve --store /srv/mlg --host 0.0.0.0
+      curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * { ?s a mlg:Model }' localhost:8000/sparql
+    """
+    overrides = {**app.overrides, "config_file": config_file or app.overrides.get("config_file")}
+    overrides.update(store=serve_store or app.overrides.get("store"), host=host, port=port, threads=threads)
+    _serve(Config.from_env(**overrides))
+
+
 @cli.command()
 @click.option(
     "--store",
@@ -472,13 +551,18 @@ DEMO_DEPRECATED = "dataset:s3://payments-raw/transactions-v1"
     type=click.Path(path_type=Path),
     help="Load into this store (default: a fresh one at $XDG_DATA_HOME/mlg/demo-store).",
 )
+@click.option("--no-serve", is_flag=True, help="Load and print only; do not start the server (for scripts).")
+@_server_options
 @click.pass_obj
-def demo(app: App, demo_store: Path | None) -> None:
-    """Load the demo exports of two teams and show what the graph answers.
+def demo(
+    app: App, demo_store: Path | None, no_serve: bool, host: str | None, port: int | None, threads: int | None
+) -> None:
+    """Load the demo exports of three teams, show what the graph answers, then serve it.
 
     Shows the upstream lineage of a production service down to its raw datasets, the
     same datasets found by a query that knows only PROV-O, and the impact of a
-    deprecated dataset with the owners to notify.
+    deprecated dataset with the owners to notify; then serves the demo store at
+    http://127.0.0.1:8000/sparql until Ctrl-C (--no-serve to stop after printing).
     """
     if demo_store is None:
         demo_store = default_demo_store()
@@ -500,6 +584,25 @@ def demo(app: App, demo_store: Path | None) -> None:
     click.echo(f"\n3. What breaks if the deprecated dataset {DEMO_DEPRECATED} changes?\n")
     click.echo(render.impact_text(impact_of(store, resolve(store, app.minter, DEMO_DEPRECATED))))
     click.echo(f"\nExplore further with: mlg --store {demo_store} lineage {DEMO_SERVICE} --format dot")
+    if no_serve:
+        return
+    # Serve from a fresh process: RocksDB's thread pools do not survive the fork of
+    # gunicorn's worker in a process that has opened a store (its exit would hang).
+    command = [sys.executable, "-m", "mlg", *(["--debug"] if app.debug else [])]
+    for flag, name in (("--config", "config_file"), ("--base-iri", "base_iri")):
+        if app.overrides.get(name) is not None:
+            command += [flag, str(app.overrides[name])]
+    command += ["serve", "--store", str(demo_store)]
+    for flag, value in (("--host", host), ("--port", port), ("--threads", threads)):
+        if value is not None:
+            command += [flag, str(value)]
+    store.close()  # release the store's lock now, not only when exec closes its files
+    del store, rows
+    gc.collect()
+    click.echo("")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, command)
 
 
 def _write_file(path: Path, data: bytes) -> None:

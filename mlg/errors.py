@@ -1,11 +1,13 @@
 """One exception hierarchy: each error knows its CLI exit code and its HTTP status.
 
 The CLI prints ``str(error)`` on one line and exits with ``exit_code``; the server
-(later) answers ``http_status`` with the same message. Exit codes: 0 ok,
-1 validation failed, 2 bad usage or unreadable input, 3 the store failed.
+answers ``http_status`` (and ``http_headers``, if any) with the same message. Exit
+codes: 0 ok, 1 validation failed, 2 bad usage or unreadable input, 3 the store failed.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 
 class MlgError(Exception):
@@ -13,6 +15,7 @@ class MlgError(Exception):
 
     exit_code = 2
     http_status = 400
+    http_headers: ClassVar[dict[str, str]] = {}
 
     def __init__(self, message: str, *, where: str | None = None) -> None:
         self.message = message
@@ -72,3 +75,34 @@ class StoreLockedError(StoreError):
     """Another process holds the on-disk store."""
 
     http_status = 503
+
+
+class AuthenticationRequired(MlgError):
+    """A request that needs a bearer token came without a valid one (HTTP only)."""
+
+    http_status = 401
+    http_headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": 'Bearer realm="mlg"'}
+
+
+class Forbidden(MlgError):
+    """The server will not do this for anyone: a write to a read-only server, to a reserved graph."""
+
+    http_status = 403
+
+
+class NotAcceptable(MlgError):
+    """No representation the client accepts can be produced (HTTP only)."""
+
+    http_status = 406
+
+
+class PayloadTooLarge(MlgError):
+    """A request body over the configured limit (HTTP only)."""
+
+    http_status = 413
+
+
+class UnsupportedMediaType(MlgError):
+    """A request body of a type the endpoint does not read (HTTP only)."""
+
+    http_status = 415

@@ -106,6 +106,11 @@ class Minter:
         return NamedNode(f"{parent.value}/versions/{quote(version, safe='')}")
 
     @staticmethod
+    def field(dataset: NamedNode, path: str) -> NamedNode:
+        """A column of a dataset, by its path in the schema (``address.city`` for nested fields)."""
+        return NamedNode(f"{dataset.value}/fields/{quote(path, safe='')}")
+
+    @staticmethod
     def metric(owner: NamedNode, name: str) -> NamedNode:
         return NamedNode(f"{owner.value}/metrics/{quote(name, safe='')}")
 

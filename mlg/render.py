@@ -124,7 +124,7 @@ def outcome_line(outcome: Outcome) -> str:
     return (
         f"{outcome.status} {outcome.submission.format} {where}"
         f"{size}{' (' + notes + ')' if notes else ''} in {outcome.seconds:.2f} s"
-        f"{'; kept as annotations: ' + unmapped if unmapped else ''}"
+        f"{'; not mapped: ' + unmapped if unmapped else ''}"
     )
 
 

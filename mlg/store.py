@@ -10,12 +10,13 @@ exceptions are translated here into :mod:`mlg.errors`.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Protocol
 
 from pyoxigraph import (
+    DefaultGraph,
     NamedNode,
     Quad,
     QueryBoolean,
@@ -30,6 +31,7 @@ from mlg.sparql import bind
 from mlg.vocab import PREFIXES
 
 QueryResult = QuerySolutions | QueryBoolean | QueryTriples
+GraphName = NamedNode | DefaultGraph
 
 
 class GraphStore(Protocol):
@@ -37,13 +39,22 @@ class GraphStore(Protocol):
 
     location: str
 
-    def query(self, sparql: str, bindings: Mapping[str, object] | None = None) -> QueryResult: ...
+    def query(
+        self,
+        sparql: str,
+        bindings: Mapping[str, object] | None = None,
+        *,
+        default_graph: Sequence[GraphName] | None = None,
+        named_graphs: Sequence[NamedNode] | None = None,
+        base_iri: str | None = None,
+        union: bool = True,
+    ) -> QueryResult: ...
 
-    def update(self, sparql: str) -> None: ...
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None: ...
 
-    def graph_quads(self, graph: NamedNode) -> Iterator[Quad]: ...
+    def graph_quads(self, graph: GraphName) -> Iterator[Quad]: ...
 
-    def has_graph(self, graph: NamedNode) -> bool: ...
+    def has_graph(self, graph: GraphName) -> bool: ...
 
     def graphs(self) -> list[NamedNode]: ...
 
@@ -99,23 +110,47 @@ class OxigraphStore:
         except OSError as error:
             raise _translate(error, self.location) from None
 
-    def query(self, sparql: str, bindings: Mapping[str, object] | None = None) -> QueryResult:
-        """Run a SPARQL query over the union of the graphs; ``bindings`` fill ``$var``s safely."""
+    def query(
+        self,
+        sparql: str,
+        bindings: Mapping[str, object] | None = None,
+        *,
+        default_graph: Sequence[GraphName] | None = None,
+        named_graphs: Sequence[NamedNode] | None = None,
+        base_iri: str | None = None,
+        union: bool = True,
+    ) -> QueryResult:
+        """Run a SPARQL query over the union of the graphs; ``bindings`` fill ``$var``s safely.
+
+        A dataset given here (the SPARQL protocol's ``default-graph-uri`` and
+        ``named-graph-uri``) replaces both the union and the query's own FROM clauses; a
+        part left ``None`` is empty then. ``union=False`` lets the query's FROM clauses
+        choose (pyoxigraph ignores them under the union).
+        """
+        dataset = default_graph is not None or named_graphs is not None
         with self._errors():
             return self._store.query(
-                bind(sparql, bindings or {}), prefixes=PREFIXES, use_default_graph_as_union=True
+                bind(sparql, bindings or {}),
+                prefixes=PREFIXES,
+                base_iri=base_iri,
+                use_default_graph_as_union=union and not dataset,
+                default_graph=list(default_graph or ()) if dataset else None,
+                named_graphs=list(named_graphs or ()) if dataset else None,
             )
 
-    def update(self, sparql: str) -> None:
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
         """Run a SPARQL update in one transaction: all of it is applied, or none."""
         with self._errors():
-            self._store.update(sparql, prefixes=PREFIXES)
+            self._store.update(sparql, prefixes=PREFIXES, base_iri=base_iri)
 
-    def graph_quads(self, graph: NamedNode) -> Iterator[Quad]:
+    def graph_quads(self, graph: GraphName) -> Iterator[Quad]:
         with self._errors():
             yield from self._store.quads_for_pattern(None, None, None, graph)
 
-    def has_graph(self, graph: NamedNode) -> bool:
+    def has_graph(self, graph: GraphName) -> bool:
+        """Whether the graph exists (the default graph always does), even if it is empty."""
+        if isinstance(graph, DefaultGraph):
+            return True
         with self._errors():
             return self._store.contains_named_graph(graph)
 

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from pyoxigraph import Triple
+from pyoxigraph import DefaultGraph, NamedNode, Triple
 
 Record = list[Triple]
 
@@ -29,6 +29,10 @@ class Submission:
     """Where the input was read from, for messages."""
     warnings: Mapping[str, int] = field(default_factory=dict)
     """What the loader could not map, counted by kind (``unknown facet``: 3), for the load summary."""
+    graph: NamedNode | DefaultGraph | None = None
+    """The graph a client named for it (Graph Store Protocol PUT and POST); ``None``: the graph
+    minted from ``source``. Such a submission replaces that graph whatever its digest, and its
+    provenance goes to a separate graph so the graph holds exactly what the client sent."""
 
 
 def sha256_digest(data: bytes) -> str:

@@ -65,6 +65,7 @@ KINDS: dict[str, str] = {
     "dataset": "Dataset",
     "dataset-version": "DatasetVersion",
     "feature-view": "FeatureView",
+    "feature-service": "FeatureService",
     "feature": "Feature",
     "field": "Field",
     "experiment": "Experiment",

@@ -1,9 +1,17 @@
-"""Shared fixtures: real pyoxigraph stores (in memory or on disk), the real CLI."""
+"""Shared fixtures: real pyoxigraph stores (in memory or on disk), the real CLI, a real server."""
 
 from __future__ import annotations
 
+import http.client
+import os
+import re
+import subprocess
+import sys
 import textwrap
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -76,6 +84,129 @@ def mlg(store_path: Path) -> Callable[..., Result]:
 @pytest.fixture
 def demo_loaded(mlg: Callable[..., Result], store_path: Path) -> Path:
     """A store holding the demo data, loaded through `mlg demo --store`."""
-    result = mlg("demo", "--store", str(store_path))
+    result = mlg("demo", "--store", str(store_path), "--no-serve")
     assert result.exit_code == 0, result.output
     return store_path
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+
+@dataclass
+class LiveServer:
+    """`mlg serve` in a subprocess on a free loopback port: gunicorn, the worker, the store on disk."""
+
+    process: subprocess.Popen[str]
+    url: str
+    store: Path
+    log: list[str] = field(default_factory=list)
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def request(
+        self, method: str, path: str, body: bytes | str | None = None, headers: dict[str, str] | None = None
+    ) -> Reply:
+        """One HTTP request, exactly as given (http.client adds no Content-Type of its own)."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            data = body.encode() if isinstance(body, str) else body
+            connection.request(method, path, body=data, headers=headers or {})
+            response = connection.getresponse()
+            return Reply(response.status, response.headers, response.read())
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        """Stop as a service manager would (SIGTERM), killing it if it has not stopped in 20 s."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_server(store: Path, env: dict[str, str] | None = None, *args: str) -> LiveServer:
+    """Start `python -m mlg serve` on port 0 and wait until its worker answers /healthz."""
+    return launch(["serve", "--store", str(store), "--port", "0", *args], store, env)
+
+
+def launch(arguments: list[str], store: Path, env: dict[str, str] | None = None) -> LiveServer:
+    """Run `python -m mlg ARGUMENTS` (a command that serves), wait for its banner and /healthz."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MLG_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlg", *arguments],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**clean, **(env or {})},
+    )
+    log: list[str] = []
+    started = threading.Event()
+
+    def read() -> None:  # all of stderr, so the server never blocks on a full pipe
+        for line in process.stderr:  # type: ignore[union-attr]
+            log.append(line)
+            if "mlg: serving" in line:
+                started.set()
+        started.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.monotonic() + 60
+    started.wait(timeout=60)
+    found = next(
+        (re.search(r"mlg: serving .* at (http://[^/ ]+)/sparql", line) for line in log if "serving" in line),
+        None,
+    )
+    if found is None:
+        process.kill()
+        process.wait()
+        raise RuntimeError("mlg did not start serving:\n" + "".join(log))
+    server = LiveServer(process, found.group(1), store, log)
+    while True:
+        try:
+            if server.request("GET", "/healthz").status == 200:
+                return server
+        except OSError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            server.stop()
+            raise RuntimeError("mlg serve did not answer /healthz:\n" + "".join(log))
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., LiveServer]]:
+    """Start real servers, stopped at the end of the session (or earlier by ``stop()``).
+
+    ``serve({"MLG_UPDATE_TOKEN": "t"})`` serves a fresh empty store; ``store=`` another one,
+    ``args`` are more `mlg serve` flags; ``command=[...]`` runs another command that serves
+    (`mlg demo`).
+    """
+    servers: list[LiveServer] = []
+
+    def _start(
+        env: dict[str, str] | None = None,
+        store: Path | None = None,
+        args: tuple[str, ...] = (),
+        command: list[str] | None = None,
+    ) -> LiveServer:
+        store = store or tmp_path_factory.mktemp("served") / "store"
+        server = start_server(store, env, *args) if command is None else launch(command, store, env)
+        servers.append(server)
+        return server
+
+    yield _start
+    for server in servers:  # all at once, then wait
+        if server.process.poll() is None:
+            server.process.terminate()
+    for server in servers:
+        server.stop()

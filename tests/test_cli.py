@@ -29,7 +29,7 @@ def test_every_command_has_help_with_an_example_or_description(mlg, command):
 
 
 def test_demo_shows_lineage_prov_answer_and_impact(mlg, store_path):
-    result = mlg("demo", "--store", str(store_path))
+    result = mlg("demo", "--store", str(store_path), "--no-serve")
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "[service] checkout-api" in out
@@ -40,7 +40,7 @@ def test_demo_shows_lineage_prov_answer_and_impact(mlg, store_path):
     assert "Owners to notify:" in out and "Fraud ML <fraud-ml@example.com>" in out
     assert result.stdout.count("admitted") == 3
     # Running it again on the same store: every submission is unchanged.
-    again = mlg("demo", "--store", str(store_path))
+    again = mlg("demo", "--store", str(store_path), "--no-serve")
     assert again.stdout.count("unchanged") == 3
 
 

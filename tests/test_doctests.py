@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["mlg.identity", "mlg.sparql"]
+MODULES = ["mlg.identity", "mlg.sparql", "mlg.loaders.datahub_urns"]
 
 
 @pytest.mark.parametrize("name", MODULES)

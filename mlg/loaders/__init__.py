@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from mlg.errors import InputError, MissingDependencyError, UnknownFormatError
+from mlg.errors import InputError, MissingDependencyError, UnknownFormatError, UsageError
 from mlg.identity import Minter
 from mlg.submission import Submission
 
@@ -178,6 +178,10 @@ def read_submission(
     if scheme == "file":
         text = text[len("file://") :]
     path = Path(text)
+    reader = next((f for f in formats() if f.name == format), None)
+    if reader and reader.schemes and not reader.extensions:
+        schemes = ", ".join(f"{s}://" for s in reader.schemes)
+        raise UsageError(f"the {format} format reads {schemes} locations, not files", where=text)
     data = read_input(path, max_bytes)
     chosen = detect(path, data, format)
     return chosen.load(Request(text, data, minter, source, max_bytes))

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections import Counter
+from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -17,7 +20,8 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from mlg.errors import InputError
 from mlg.identity import Minter
-from mlg.submission import Record
+from mlg.loaders import Request
+from mlg.submission import Record, Submission, sha256_digest
 from mlg.vocab import KINDS, RDF_TYPE, XSD_ANYURI, XSD_DATETIME, XSD_DOUBLE, mlg
 
 # Attributes a loader may set, by how their values are typed.
@@ -113,13 +117,23 @@ def number(value: Any, where: str) -> Literal:
             value = float(str(value))
         except ValueError:
             raise InputError(f"{value!r} is not a number", where=where) from None
-    return Literal(repr(float(value)), datatype=XSD_DOUBLE)
+    value = float(value)
+    if value != value or value in (math.inf, -math.inf):  # XML Schema spells them NaN, INF, -INF
+        lexical = "NaN" if value != value else ("INF" if value > 0 else "-INF")
+        return Literal(lexical, datatype=XSD_DOUBLE)
+    return Literal(repr(value), datatype=XSD_DOUBLE)
+
+
+@lru_cache(maxsize=1 << 16)
+def _plain(value: str) -> Literal:
+    """Kinds, types, registries and tags repeat across an input: build each literal once."""
+    return Literal(value)
 
 
 def text(value: Any, where: str) -> Literal:
     if isinstance(value, dict | list):
         raise InputError(f"expected text, got a {type(value).__name__}", where=where)
-    return Literal(str(value))
+    return _plain(value if isinstance(value, str) else str(value))
 
 
 class RecordWriter:
@@ -134,14 +148,18 @@ class RecordWriter:
 
     def __init__(self, minter: Minter) -> None:
         self.minter = minter
-        self._nodes: dict[NamedNode, dict[tuple[Any, ...], Triple]] = {}
+        # node -> {key: (s, p, o)}; the key makes single-valued attributes replace and
+        # repeated edges collapse; Triples are built once, in records().
+        self._nodes: dict[NamedNode, dict[tuple[Any, ...], tuple[Any, Any, Any]]] = {}
+        self._current: dict[tuple[Any, ...], tuple[Any, Any, Any]] | None = None
         self._subject: NamedNode | None = None
         self.warnings: Counter[str] = Counter()
 
     def node(self, iri: NamedNode, kind: str) -> NamedNode:
         """Describe a node of a kind (``model-version``...); the calls that follow describe it."""
         self._subject = iri
-        self._add(Triple(iri, RDF_TYPE, _CLASSES[kind]), multi=True)
+        self._current = self._nodes.setdefault(iri, {})
+        self._add(iri, RDF_TYPE, _CLASSES[kind], multi=True)
         return iri
 
     def attribute(self, name: str, value: Any, where: str) -> None:
@@ -150,41 +168,41 @@ class RecordWriter:
             return
         term = _TERMS[name]
         if name in TIME_ATTRIBUTES:
-            self._add(Triple(subject, term, timestamp(value, where)))
+            self._add(subject, term, timestamp(value, where))
         elif name in URL_ATTRIBUTES:
-            self._add(Triple(subject, term, Literal(str(value), datatype=XSD_ANYURI)))
+            self._add(subject, term, Literal(str(value), datatype=XSD_ANYURI))
         elif name in LIST_ATTRIBUTES:
             values = value if isinstance(value, list) else [value]
             for index, item in enumerate(values):
-                self._add(Triple(subject, term, text(item, f"{where}[{index}]")), multi=True)
+                self._add(subject, term, text(item, f"{where}[{index}]"), multi=True)
         else:
-            self._add(Triple(subject, term, text(value, where)))
+            self._add(subject, term, text(value, where))
 
     def edge(self, name: str, target: NamedNode) -> None:
-        self._add(Triple(self._require_subject(), _TERMS[name], target), multi=True)
+        self._add(self._require_subject(), _TERMS[name], target, multi=True)
 
     def same_as(self, target: NamedNode) -> None:
-        self._add(Triple(self._require_subject(), _SAME_AS, target), multi=True)
+        self._add(self._require_subject(), _SAME_AS, target, multi=True)
 
     def metric(self, name: str, value: Any, where: str) -> None:
         """A metric value measured by the current evaluation or run, as its own node."""
         subject = self._require_subject()
         metric = self.minter.metric(subject, name)
-        self._add(Triple(subject, _TERMS["hasMetric"], metric), multi=True)
-        self._add(Triple(metric, RDF_TYPE, _METRIC))
-        self._add(Triple(metric, _TERMS["metricName"], Literal(str(name))))
-        self._add(Triple(metric, _TERMS["metricValue"], number(value, where)))
+        self._add(subject, _TERMS["hasMetric"], metric, multi=True)
+        self._add(metric, RDF_TYPE, _METRIC)
+        self._add(metric, _TERMS["metricName"], Literal(str(name)))
+        self._add(metric, _TERMS["metricValue"], number(value, where))
 
     def parameter(self, name: str, value: Any, where: str) -> None:
         """A parameter or hyperparameter setting of the current node, as its own node."""
         subject = self._require_subject()
         setting = NamedNode(f"{subject.value}/parameters/{quote(str(name), safe='')}")
-        self._add(Triple(subject, _TERMS["hasParameter"], setting), multi=True)
-        self._add(Triple(setting, RDF_TYPE, _PARAMETER))
-        self._add(Triple(setting, _TERMS["parameterName"], Literal(str(name))))
+        self._add(subject, _TERMS["hasParameter"], setting, multi=True)
+        self._add(setting, RDF_TYPE, _PARAMETER)
+        self._add(setting, _TERMS["parameterName"], Literal(str(name)))
         if value is not None:
             rendered = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-            self._add(Triple(setting, _TERMS["parameterValue"], Literal(rendered)))
+            self._add(setting, _TERMS["parameterValue"], Literal(rendered))
 
     def annotation(self, key: str, value: Any, *, warning: str | None = None) -> None:
         """Keep a source field the ontology has no term for, verbatim, as ``key=value``.
@@ -194,7 +212,7 @@ class RecordWriter:
         """
         subject = self._require_subject()
         rendered = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
-        self._add(Triple(subject, _TERMS["annotation"], Literal(f"{key}={rendered}")), multi=True)
+        self._add(subject, _TERMS["annotation"], Literal(f"{key}={rendered}"), multi=True)
         if warning:
             self.warn(warning)
 
@@ -205,21 +223,36 @@ class RecordWriter:
     def reference(self, iri: NamedNode, kind: str) -> NamedNode:
         """A node the input points at without describing it: it is typed, nothing more."""
         if iri not in self._nodes:
-            self._nodes[iri] = {(RDF_TYPE, _CLASSES[kind]): Triple(iri, RDF_TYPE, _CLASSES[kind])}
+            cls = _CLASSES[kind]
+            self._nodes[iri] = {(iri, RDF_TYPE, cls): (iri, RDF_TYPE, cls)}
         return iri
 
     def records(self) -> list[Record]:
-        return [list(triples.values()) for triples in self._nodes.values()]
+        return [[Triple(*spo) for spo in triples.values()] for triples in self._nodes.values()]
 
-    def _add(self, triple: Triple, *, multi: bool = False) -> None:
+    def _add(self, subject: Any, predicate: NamedNode, value: Any, *, multi: bool = False) -> None:
         """Add to the record of the node being described; a single-valued attribute replaces."""
-        owner = self._require_subject()
-        key: tuple[Any, ...] = (triple.subject, triple.predicate)
-        if multi:
-            key += (triple.object,)
-        self._nodes.setdefault(owner, {})[key] = triple
+        key = (subject, predicate, value) if multi else (subject, predicate)
+        self._current[key] = (subject, predicate, value)  # type: ignore[index]
 
     def _require_subject(self) -> NamedNode:
         if self._subject is None:
             raise RuntimeError("RecordWriter.node() must be called before describing a node")
         return self._subject
+
+
+def submission(
+    request: Request, format_name: str, writer: RecordWriter, extra: Iterable[Record] = ()
+) -> Submission:
+    """What a loader of one file returns, built the same way by every format: the writer's
+    records (and ``extra`` ones after them) built once, the file's digest, the source
+    ``--source`` or the location gives, and what the writer could not map."""
+    records = writer.records() + list(extra)
+    return Submission(
+        source=request.default_source(),
+        format=format_name,
+        digest=sha256_digest(request.data),
+        records=lambda: iter(records),
+        location=request.location,
+        warnings=dict(writer.warnings),
+    )

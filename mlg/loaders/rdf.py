@@ -10,12 +10,15 @@ replaced by a difference. RDF/XML with a DOCTYPE is refused: entity expansion
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 from xml.parsers import expat
 
-from pyoxigraph import BlankNode, RdfFormat, Triple, parse
+from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, Triple, parse
 
 from mlg.errors import InputError
+from mlg.identity import Minter
 from mlg.loaders import Format, Request
 from mlg.submission import Record, Submission, sha256_digest
 
@@ -51,16 +54,29 @@ def _load(request: Request, name: str) -> Submission:
             ) from None
         raise InputError(f"not valid {name}: {error}", where=str(request.path)) from None
 
-    def skolem(term: object) -> object:
-        return request.minter.skolem(source, term.value) if isinstance(term, BlankNode) else term
-
     by_subject: dict[object, Record] = {}
-    for quad in quads:
-        subject = skolem(quad.subject)
-        triple = Triple(subject, quad.predicate, skolem(quad.object))  # type: ignore[arg-type]
-        by_subject.setdefault(subject, []).append(triple)
+    for triple in skolemise(quads, request.minter, source):
+        by_subject.setdefault(triple.subject, []).append(triple)
     records = list(by_subject.values())
     return Submission(source, name, sha256_digest(request.data), lambda: iter(records), str(request.path))
+
+
+def skolemise(quads: Iterable[Quad | Triple], minter: Minter, scope: str) -> Iterator[Triple]:
+    """The triples with blank nodes as skolem IRIs (RDF 1.1 §3.5), labelled b0, b1... in order
+    of first appearance: the parser's own labels are random for ``[]``, and a reload must
+    mint the same IRIs so that a replaced graph differs only where the file did."""
+    labels: dict[str, NamedNode] = {}
+
+    def skolem(term: Any) -> Any:
+        if not isinstance(term, BlankNode):
+            return term
+        iri = labels.get(term.value)
+        if iri is None:
+            iri = labels[term.value] = minter.skolem(scope, f"b{len(labels)}")
+        return iri
+
+    for quad in quads:
+        yield Triple(skolem(quad.subject), quad.predicate, skolem(quad.object))
 
 
 class _TooDeep(Exception):

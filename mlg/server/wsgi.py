@@ -1,0 +1,89 @@
+"""``mlg serve``: the app under gunicorn, embedded through its ``BaseApplication`` API.
+
+One worker process with a pool of threads: the on-disk store is locked by one process,
+so more processes could not share it. The store is opened in the worker, after the
+fork (``load`` runs there), never in the arbiter. gunicorn restarts a worker that dies,
+finishes in-flight requests on SIGTERM and on Ctrl-C (``graceful_timeout``), and streams
+responses without a Content-Length as chunked transfer.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from mlg.config import Config
+from mlg.errors import MlgError
+from mlg.server.app import create_app
+
+
+class Server(BaseApplication):  # type: ignore[misc]
+    def __init__(self, config: Config, *, quiet: bool = False) -> None:
+        self.mlg_config = config
+        self.quiet = quiet
+        super().__init__()
+
+    def load_config(self) -> None:
+        config = self.mlg_config
+        host = f"[{config.host}]" if ":" in config.host else config.host
+        settings: dict[str, Any] = {
+            "bind": f"{host}:{config.port}",
+            "workers": 1,
+            "worker_class": "gthread",
+            "threads": max(config.threads, 1),
+            "timeout": 60,  # the worker's heartbeat, not a query time limit: threads keep it alive
+            "graceful_timeout": 30,
+            "limit_request_line": 8190,  # the longest GET query gunicorn can take
+            "accesslog": None if self.quiet else "-",
+            "access_log_format": '%(h)s "%(r)s" %(s)s %(B)s %(M)sms',
+            "errorlog": "-",
+            "loglevel": "warning" if self.quiet else "info",
+            "proc_name": "mlg",
+            "preload_app": False,
+            "control_socket_disable": True,  # gunicorn >= 25: no runtime control interface
+            "when_ready": self._ready,
+            "post_worker_init": _graceful_on_interrupt,
+        }
+        for key, value in settings.items():
+            if key in self.cfg.settings:
+                self.cfg.set(key, value)
+
+    def _ready(self, arbiter: Any) -> None:
+        config = self.mlg_config
+        writable = bool(config.update_token or config.update_token_file)
+        mode = "read-write" if writable else "read-only: no MLG_UPDATE_TOKEN"
+        for listener in arbiter.LISTENERS:
+            print(
+                f"mlg: serving {config.store} ({mode}) at {listener}/sparql and {listener}/store",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def load(self) -> Any:
+        try:  # runs in the worker: the store is opened after the fork
+            return create_app(self.mlg_config)
+        except MlgError as error:
+            # One line, not a traceback; gunicorn stops when its only worker cannot boot.
+            print(f"mlg: error: {error}", file=sys.stderr, flush=True)
+            sys.exit(error.exit_code)
+
+
+def _graceful_on_interrupt(worker: Any) -> None:
+    """Make SIGINT (Ctrl-C) and SIGQUIT stop the worker the graceful way, like SIGTERM.
+
+    gunicorn's quick shutdown shuts the thread pool down from inside the signal handler,
+    which deadlocks when the signal lands while the worker's loop holds the pool's lock
+    (seen in the tests: the worker then hangs until killed). The graceful handler only
+    sets a flag: requests in flight finish, and the arbiter kills the worker after
+    ``graceful_timeout`` if they do not.
+    """
+    for sig in (signal.SIGINT, signal.SIGQUIT):
+        signal.signal(sig, worker.handle_exit)
+
+
+def serve(config: Config, *, quiet: bool = False) -> None:
+    """Serve until interrupted (SIGINT, SIGTERM); returns when gunicorn has stopped."""
+    Server(config, quiet=quiet).run()
