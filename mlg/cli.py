@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import io
-import json
 import os
 import shutil
 import sys
@@ -27,6 +26,7 @@ from mlg.errors import InputError, MlgError, QueryError, UsageError
 from mlg.identity import Minter
 from mlg.lineage import impact as impact_of
 from mlg.lineage import resolve, trace
+from mlg.lineage import search as search_assets
 from mlg.loaders import format_names, formats, read_submission, uri_scheme
 from mlg.sparql import is_update
 from mlg.store import OxigraphStore, open_store
@@ -409,6 +409,39 @@ def impact(app: App, asset: str, depth: int | None, format_: str) -> None:
 
 
 @cli.command()
+@click.argument("text", required=False, metavar="[QUERY]")
+@click.option("--kind", help="Only assets of this kind (model, dataset, model-version...).")
+@click.option("--owner", help="Only assets owned by this team or person (id, team:id, person:id or IRI).")
+@click.option("--tag", help="Only assets with this tag.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Hits a page.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True, help="Hits to skip.")
+@click.option("--format", "format_", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def search(
+    app: App,
+    text: str | None,
+    kind: str | None,
+    owner: str | None,
+    tag: str | None,
+    limit: int,
+    offset: int,
+    format_: str,
+) -> None:
+    """Find assets whose name contains QUERY (ignoring case), by kind, owner and tag.
+
+    \b
+    Examples:
+      mlg search fraud --kind model-version
+      mlg search --owner payments-data --tag pii --format json
+    """
+    store = app.readable()
+    result = search_assets(
+        store, app.minter, text, kind=kind, owner=owner, tag=tag, limit=limit, offset=offset
+    )
+    click.echo(_json(result.as_dict()) if format_ == "json" else render.search_text(result))
+
+
+@cli.command()
 @click.option(
     "--format",
     "format_",
@@ -485,6 +518,44 @@ def stats(app: App, format_: str) -> None:
             ([s["source"], s["format"], s["triples"], s["loaded"]] for s in submissions),
         )
     )
+
+
+@cli.command()
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.pass_obj
+def backup(app: App, dest: Path) -> None:
+    """Copy the store to DEST, a new (or empty) directory; works while `mlg serve` runs.
+
+    The copy is a store itself: restore it with `mlg restore DEST`, or open it with
+    `mlg --store DEST ...`.
+
+    \b
+    Example:
+      mlg backup /backups/mlg-$(date +%F)
+    """
+    from mlg.backup import backup as make_backup
+
+    quads = make_backup(app.config.store, dest)
+    click.echo(f"mlg: backed up {quads:,} quads of {app.config.store} to {dest}", err=True)
+
+
+@cli.command()
+@click.argument("src", type=click.Path(path_type=Path))
+@click.pass_obj
+def restore(app: App, src: Path) -> None:
+    """Replace the store with the backup at SRC (made by `mlg backup`).
+
+    SRC is checked first (an mlg store); the store must not be held by a server. The
+    directories are swapped by rename, so a crash leaves the old store or the new one.
+
+    \b
+    Example:
+      mlg restore /backups/mlg-2026-01-31
+    """
+    from mlg.backup import restore as restore_backup
+
+    quads = restore_backup(src, app.config.store)
+    click.echo(f"mlg: restored {app.config.store} from {src} ({quads:,} quads)", err=True)
 
 
 DEMO_SERVICE = "service:checkout-api"
@@ -566,7 +637,9 @@ def demo(
     """
     if demo_store is None:
         demo_store = default_demo_store()
-        shutil.rmtree(demo_store, ignore_errors=True)
+        if demo_store.exists():
+            open_store(demo_store).close()  # a running demo holds it: say so rather than delete it
+            shutil.rmtree(demo_store, ignore_errors=True)
     store = app.writable(demo_store)
     files = sorted(p for p in resources.demo_dir().iterdir() if p.suffix in (".yaml", ".ttl"))
     submissions = [
@@ -618,7 +691,7 @@ def _binary_stdout() -> Any:
 
 
 def _json(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    return render.json_text(data)
 
 
 def main() -> None:

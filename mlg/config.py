@@ -105,6 +105,24 @@ SETTINGS = (
         "MLG_MAX_QUERY_DEPTH",
         "Deepest nesting of brackets in a query or update: the parser is recursive (default: 100).",
     ),
+    Setting(
+        "query_timeout",
+        "MLG_QUERY_TIMEOUT",
+        "Seconds a SPARQL query may take, answer included; past it the query's worker process is "
+        "killed and the client gets 503 (default: 30).",
+    ),
+    Setting(
+        "query_workers",
+        "MLG_QUERY_WORKERS",
+        "Worker processes that evaluate SPARQL queries over a read-only view of the store "
+        "(default: 2; 0 evaluates in the server process, without a timeout).",
+    ),
+    Setting(
+        "max_rows",
+        "MLG_MAX_ROWS",
+        "Most rows a SELECT answer has; a longer one is cut there and flagged with the header "
+        "`MLG-Truncated` (default: 100000).",
+    ),
 )
 
 
@@ -127,6 +145,9 @@ class Config:
     max_body_bytes: int = 64 * 1024 * 1024
     max_query_length: int = 262_144
     max_query_depth: int = 100
+    query_timeout: int = 30
+    query_workers: int = 2
+    max_rows: int = 100_000
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:

@@ -77,6 +77,13 @@ class StoreLockedError(StoreError):
     http_status = 503
 
 
+class QueryTimeout(MlgError):
+    """A query ran past MLG_QUERY_TIMEOUT, or no query worker came free in that time."""
+
+    exit_code = 3
+    http_status = 503
+
+
 class AuthenticationRequired(MlgError):
     """A request that needs a bearer token came without a valid one (HTTP only)."""
 

@@ -271,3 +271,148 @@ def _local(predicate: NamedNode) -> str:
 
 def _text(term: Any) -> str | None:
     return None if term is None else term.value
+
+
+# ---------------------------------------------------------------- search and one asset
+
+
+@dataclass
+class Hit:
+    iri: str
+    kind: str | None
+    name: str | None
+    owners: list[str]
+    tags: list[str]
+
+
+@dataclass
+class Search:
+    assets: list[Hit]
+    limit: int
+    offset: int
+    more: bool
+    """Whether another page follows."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def kind_class(kind: str) -> NamedNode:
+    """The class of a kind a person names (``model``, ``dataset-version``...)."""
+    if kind not in KINDS:
+        raise UsageError(f"unknown kind {kind!r}; kinds are " + ", ".join(KINDS))
+    return NamedNode(MLG + KINDS[kind])
+
+
+def owner_node(store: GraphStore, minter: Minter, owner: str) -> NamedNode:
+    """A team or person: an IRI, ``team:id``, ``person:id``, or a bare id (a team first)."""
+    owner = owner.strip()
+    if owner.startswith(("http://", "https://", "urn:")) or ":" in owner:
+        return resolve(store, minter, owner)
+    for kind in ("team", "person"):
+        node = minter.asset(kind, owner)
+        if store.query(resources.query("node_exists"), {"node": node}):
+            return node
+    raise NotFoundError(f"no team or person {owner!r}; give its IRI, team:id or person:id")
+
+
+def search(
+    store: GraphStore,
+    minter: Minter,
+    q: str | None = None,
+    *,
+    kind: str | None = None,
+    owner: str | None = None,
+    tag: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Search:
+    """Assets by name substring (ignoring case), kind, owner and tag, in name order, one page."""
+    if limit < 1 or offset < 0:
+        raise UsageError("limit must be 1 or more and offset 0 or more")
+    filters = []
+    if q:
+        filters.append(f"FILTER (CONTAINS(LCASE(STR(?name)), LCASE({RdfLiteral(q)})))")
+    if kind:
+        filters.append(f"?asset a {kind_class(kind)} .")
+    if owner:
+        filters.append(f"?asset mlg:ownedBy {owner_node(store, minter, owner)} .")
+    if tag:
+        filters.append(f"?asset mlg:tag ?tag . FILTER (LCASE(STR(?tag)) = LCASE({RdfLiteral(tag)}))")
+    text = (
+        _query("search_assets")
+        .replace("#FILTERS", "\n  ".join(filters))
+        .replace("#PAGE", f"LIMIT {int(limit) + 1} OFFSET {int(offset)}")
+    )
+    rows = list(store.query(text))
+    more = len(rows) > limit
+    found = [row["asset"] for row in rows[:limit]]
+    described = {NamedNode(n.iri): n for n in describe(store, dict.fromkeys(found, 0))}
+    owners: dict[NamedNode, list[str]] = {node: [] for node in found}
+    tags: dict[NamedNode, list[str]] = {node: [] for node in found}
+    if found:
+        for row in _rows(store, "owners", found):
+            if row["owner"].value not in owners[row["asset"]]:
+                owners[row["asset"]].append(row["owner"].value)
+        for row in _rows(store, "tags", found):
+            tags[row["asset"]].append(row["tag"].value)
+    hits = [
+        Hit(node.value, described[node].kind, described[node].name, owners[node], sorted(tags[node]))
+        for node in found
+    ]
+    return Search(hits, limit, offset, more)
+
+
+@dataclass
+class Neighbour:
+    iri: str
+    kind: str | None
+    name: str | None
+    edge: str
+
+
+@dataclass
+class Asset:
+    iri: str
+    kind: str | None
+    name: str | None
+    properties: dict[str, list[str]]
+    """Every property by its IRI, each with its values (IRIs and literal values)."""
+    upstream: list[Neighbour]
+    """What the asset is built from, one hop away, by the edge that joins them."""
+    downstream: list[Neighbour]
+    """What is built from it, one hop away."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def asset(store: GraphStore, node: NamedNode) -> Asset:
+    """One asset: its properties and its direct neighbours on both sides."""
+    properties: dict[str, list[str]] = {}
+    for row in store.query(resources.query("asset_properties"), {"node": node}):
+        values = properties.setdefault(row["p"].value, [])
+        if row["o"].value not in values:
+            values.append(row["o"].value)
+    sides: dict[str, list[Neighbour]] = {}
+    for direction in ("upstream", "downstream"):
+        lineage = trace(store, node, direction, 1)  # type: ignore[arg-type]
+        nodes = {n.iri: n for n in lineage.nodes}
+        near = []
+        for edge in lineage.edges:
+            if edge.edge == SAME_AS:
+                continue
+            own, other = (edge.source, edge.target) if direction == "upstream" else (edge.target, edge.source)
+            if own == node.value:
+                n = nodes[other]
+                near.append(Neighbour(n.iri, n.kind, n.name, edge.edge))
+        sides[direction] = sorted(near, key=lambda n: (n.edge, n.name or n.iri))
+    (described,) = describe(store, {node: 0})
+    return Asset(
+        node.value,
+        described.kind,
+        described.name,
+        dict(sorted(properties.items())),
+        sides["upstream"],
+        sides["downstream"],
+    )

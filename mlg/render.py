@@ -182,3 +182,24 @@ def report_junit(outcomes: list[Outcome]) -> str:
 
 
 REPORTS = {"text": report_text, "json": report_json, "junit": report_junit}
+
+
+def json_text(data: Any) -> str:
+    """The JSON every face of mlg prints and answers (``--format json``, the lineage API)."""
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def search_text(result: Any) -> str:
+    """A page of :func:`mlg.lineage.search` hits as a table."""
+    rows = [
+        [
+            hit.kind or "?",
+            hit.name or "",
+            ", ".join(compact(NamedNode(o)) for o in hit.owners),
+            ", ".join(hit.tags),
+            hit.iri,
+        ]
+        for hit in result.assets
+    ]
+    more = f"\n(more: --offset {result.offset + result.limit})" if result.more else ""
+    return (table(["kind", "name", "owners", "tags", "iri"], rows) if rows else "no asset matches") + more

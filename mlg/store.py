@@ -75,8 +75,8 @@ def _translate(error: Exception, location: str) -> Exception:
     text = str(error)
     if "lock" in text.lower():
         return StoreLockedError(
-            f"the store at {location} is in use by another process (a running `mlg serve`?); "
-            "stop it, or point --store at another directory"
+            f"the store at {location} is held by another process (mlg serve?): "
+            "stop it, or send the data to its /store endpoint"
         )
     return StoreError(f"store {location}: {text}")
 
@@ -183,6 +183,14 @@ class OxigraphStore:
     def __len__(self) -> int:
         with self._errors():
             return len(self._store)
+
+    def backup(self, target: Path) -> None:
+        """A copy of this on-disk store at ``target`` (which must not exist), usable as a store.
+
+        RocksDB's checkpoint: hard links when ``target`` is on the same file system.
+        """
+        with self._errors():
+            self._store.backup(str(target))
 
     def close(self) -> None:
         # pyoxigraph releases the RocksDB lock when the Store is garbage collected.

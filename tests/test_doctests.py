@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["mlg.identity", "mlg.sparql", "mlg.loaders.datahub_urns"]
+MODULES = ["mlg.identity", "mlg.sparql", "mlg.loaders.datahub_urns", "mlg.backup"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -119,7 +119,9 @@ def test_a_second_server_on_the_same_store_says_in_one_line_that_it_is_held(serv
         timeout=60,
     )
     assert finished.returncode == 3
-    assert f"mlg: error: the store at {server.store} is in use by another process" in finished.stderr
+    assert (
+        f"mlg: error: the store at {server.store} is held by another process (mlg serve?)" in finished.stderr
+    )
     assert "Traceback" not in finished.stderr
 
 

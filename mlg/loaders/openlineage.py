@@ -32,11 +32,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import fastjsonschema
 from pyoxigraph import NamedNode
 
 from mlg.errors import InputError
 from mlg.identity import Minter
-from mlg.loaders import Format, Request, require
+from mlg.loaders import Format, Request
 from mlg.loaders.documents import parse_json
 from mlg.loaders.mapping import RecordWriter
 from mlg.submission import Record, Submission, sha256_digest
@@ -91,7 +92,6 @@ class _Validators:
     """
 
     def __init__(self) -> None:
-        self._fastjsonschema = require("fastjsonschema", "openlineage")
         text = resources.files("mlg.loaders").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
         self.definitions = json.loads(text)["definitions"]
         facets_apart = {"DatasetFacets": _OBJECT, "JobFacets": _OBJECT}
@@ -111,7 +111,7 @@ class _Validators:
 
     def _compile(self, root: dict[str, Any], *, shallow: bool = False) -> Callable[..., Any]:
         definitions = self._shallow if shallow else self.definitions
-        return self._fastjsonschema.compile({**root, "definitions": definitions}, formats=_FORMATS)
+        return fastjsonschema.compile({**root, "definitions": definitions}, formats=_FORMATS)
 
 
 def _replace_refs(node: Any, replacements: dict[str, Any]) -> Any:
@@ -157,7 +157,7 @@ class EventValidator:
         self.compared = {}
         if not isinstance(event, dict):
             raise InputError(f"an event must be a JSON object, not {_json_type(event)}", where=where)
-        exception = _validators()._fastjsonschema.JsonSchemaValueException
+        exception = fastjsonschema.JsonSchemaValueException
         try:
             self._check(event)
         except exception as error:
@@ -900,6 +900,5 @@ FORMATS = [
         "OpenLineage events: one event, a JSON array, or JSON lines as FileTransport writes them",
         _sniff,
         _load,
-        extra="openlineage",
     )
 ]

@@ -17,8 +17,10 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from mlg.admission import install_ontology, recover
 from mlg.config import Config
 from mlg.errors import MlgError, PayloadTooLarge, ValidationFailed
+from mlg.server.api import api_blueprint
 from mlg.server.executor import Executor
 from mlg.server.graph_store import graph_store_blueprint
+from mlg.server.receiver import receiver_blueprint
 from mlg.server.responses import error_response
 from mlg.server.sparql import sparql_blueprint
 from mlg.server.state import ServerState
@@ -47,6 +49,8 @@ def create_app(
     app.register_blueprint(sparql_blueprint(state))
     app.register_blueprint(graph_store_blueprint(state))
     app.register_blueprint(health_blueprint(state))
+    app.register_blueprint(api_blueprint(state))
+    app.register_blueprint(receiver_blueprint(state))
     app.register_error_handler(Exception, lambda error: handle_error(error, config))
     app.before_request(lambda: _limit_body(config))
     app.after_request(lambda response: _cors(state, response))

@@ -24,13 +24,20 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
-from pyoxigraph import NamedNode, QueryBoolean, QuerySolutions, serialize
+from pyoxigraph import (
+    NamedNode,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    parse_query_results,
+    serialize,
+)
 
 from mlg.errors import MlgError, NotAcceptable, QueryError, StoreError
-from mlg.server.negotiation import BOOLEAN, BY_CONTENT_TYPE, GRAPHS, SOLUTIONS
+from mlg.server.negotiation import BOOLEAN, BY_CONTENT_TYPE, GRAPHS, SOLUTIONS, Representation
 from mlg.store import GraphStore
 from mlg.vocab import PREFIXES
 
@@ -66,6 +73,8 @@ class UpdateJob:
 class Answer:
     content_type: str
     body: Iterator[bytes]
+    headers: dict[str, str] = field(default_factory=dict)
+    """More response headers (``MLG-Truncated`` when a SELECT answer was cut at the row cap)."""
 
 
 class Executor(Protocol):
@@ -84,38 +93,76 @@ class InProcessExecutor:
         # pyoxigraph's results may only be read by the thread that made them: the query runs
         # in the stream's thread from the start.
         stream = Stream(lambda pipe: self._evaluate(job, pipe))
-        return Answer(stream.content_type, stream)
+        return Answer(stream.content_type, stream, stream.headers)
 
     def _evaluate(self, job: QueryJob, pipe: Pipe) -> None:
-        dataset = job.default_graph is not None or job.named_graphs is not None
-        result = self.store.query(
-            job.text,
-            default_graph=[NamedNode(g) for g in job.default_graph or ()] if dataset else None,
-            named_graphs=[NamedNode(g) for g in job.named_graphs or ()] if dataset else None,
-            base_iri=job.base_iri,
-            union=job.union,
-        )
-        if isinstance(result, QueryBoolean):
-            wanted, offers, what = job.boolean, BOOLEAN, "an ASK result"
-        elif isinstance(result, QuerySolutions):
-            wanted, offers, what = job.solutions, SOLUTIONS, "a SELECT result"
-        else:
-            wanted, offers, what = job.graph, GRAPHS, "a CONSTRUCT or DESCRIBE result"
-        if wanted is None:
-            names = ", ".join(o.media_type for o in offers)
-            raise NotAcceptable(f"{what} can be sent as {names}; the Accept header allows none of these")
-        chosen = BY_CONTENT_TYPE[wanted]
-        pipe.begin(chosen.content_type)
-        if isinstance(result, QueryBoolean | QuerySolutions):
-            result.serialize(pipe, chosen.format)  # type: ignore[arg-type]
-        else:
-            serialize(result, pipe, chosen.format, prefixes=PREFIXES)  # type: ignore[arg-type]
+        evaluate(self.store, job, pipe)
 
     def update(self, job: UpdateJob) -> None:
         try:
             self.store.update(job.text, base_iri=job.base_iri)
         except ValueError as error:  # an unusable base IRI (from the Host header)
             raise QueryError(f"SPARQL update refused: {error}") from None
+
+
+class Sink(Protocol):
+    """Where :func:`evaluate` writes an answer: its content type and headers, then its bytes."""
+
+    def begin(self, content_type: str, headers: dict[str, str] | None = None) -> None: ...
+
+    def write(self, data: bytes) -> int: ...
+
+
+def evaluate(store: GraphStore, job: QueryJob, sink: Sink, max_rows: int | None = None) -> None:
+    """Run ``job`` on ``store`` and write its answer into ``sink``.
+
+    With ``max_rows``, a SELECT answer has at most that many rows; one that had more is
+    cut there and begun with the header ``MLG-Truncated: <max_rows>``. To know that before
+    the first byte, up to ``max_rows + 1`` rows are read first (kept as TSV text, then
+    written in the wanted format by pyoxigraph's own serializer).
+    """
+    dataset = job.default_graph is not None or job.named_graphs is not None
+    result = store.query(
+        job.text,
+        default_graph=[NamedNode(g) for g in job.default_graph or ()] if dataset else None,
+        named_graphs=[NamedNode(g) for g in job.named_graphs or ()] if dataset else None,
+        base_iri=job.base_iri,
+        union=job.union,
+    )
+    offers: tuple[Representation, ...]
+    if isinstance(result, QueryBoolean):
+        wanted, offers, what = job.boolean, BOOLEAN, "an ASK result"
+    elif isinstance(result, QuerySolutions):
+        wanted, offers, what = job.solutions, SOLUTIONS, "a SELECT result"
+    else:
+        wanted, offers, what = job.graph, GRAPHS, "a CONSTRUCT or DESCRIBE result"
+    if wanted is None:
+        names = ", ".join(o.media_type for o in offers)
+        raise NotAcceptable(f"{what} can be sent as {names}; the Accept header allows none of these")
+    chosen = BY_CONTENT_TYPE[wanted]
+    if isinstance(result, QuerySolutions) and max_rows is not None:
+        result, truncated = _capped(result, max_rows)
+        sink.begin(chosen.content_type, {"MLG-Truncated": str(max_rows)} if truncated else None)
+    else:
+        sink.begin(chosen.content_type)
+    if isinstance(result, QueryBoolean | QuerySolutions):
+        result.serialize(sink, chosen.format)  # type: ignore[arg-type]
+    else:
+        serialize(result, sink, chosen.format, prefixes=PREFIXES)  # type: ignore[arg-type]
+
+
+def _capped(solutions: QuerySolutions, max_rows: int) -> tuple[QuerySolutions, bool]:
+    """The first ``max_rows`` solutions, and whether there were more."""
+    names = [variable.value for variable in solutions.variables]
+    lines = ["\t".join(f"?{name}" for name in names)]
+    truncated = False
+    for count, solution in enumerate(solutions):
+        if count == max_rows:
+            truncated = True
+            break
+        lines.append("\t".join("" if term is None else str(term) for term in solution))
+    lines.append("")
+    return parse_query_results("\n".join(lines).encode(), QueryResultsFormat.TSV), truncated  # type: ignore[return-value]
 
 
 _END = object()
@@ -147,8 +194,9 @@ class Pipe(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def begin(self, content_type: str) -> None:
+    def begin(self, content_type: str, headers: dict[str, str] | None = None) -> None:
         self._stream.content_type = content_type
+        self._stream.headers.update(headers or {})
 
     def write(self, data: object) -> int:
         chunk = bytes(data)  # type: ignore[call-overload]
@@ -180,6 +228,7 @@ class Stream:
         self, produce: Callable[[Pipe], None], *, chunks: int = 16, hold: int = 65536, content_type: str = ""
     ) -> None:
         self.content_type = content_type
+        self.headers: dict[str, str] = {}
         self._hold = hold
         self._queue: queue.Queue[object] = queue.Queue(maxsize=chunks)
         self._closed = threading.Event()

@@ -188,7 +188,8 @@ def _query(state: ServerState, operation: Operation) -> Response:
     if form in _OFFERS:  # a 406 before running the query, when its form tells
         choose(accept, _OFFERS[form], f"a {form} result")
     answer = state.executor.query(job)
-    return Response(answer.body, content_type=answer.content_type, headers={"Vary": "Accept"})
+    headers = {"Vary": "Accept", **answer.headers}
+    return Response(answer.body, content_type=answer.content_type, headers=headers)
 
 
 def _content_type(rep: Representation | None) -> str | None:

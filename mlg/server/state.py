@@ -10,8 +10,9 @@ from mlg.config import Config
 from mlg.identity import Minter
 from mlg.server.auth import Tokens
 from mlg.server.description import Description
-from mlg.server.executor import Executor, InProcessExecutor
+from mlg.server.executor import Executor
 from mlg.server.guard import Policy, Token, inspect
+from mlg.server.workers import default_executor
 from mlg.store import GraphStore
 
 
@@ -32,12 +33,16 @@ class ServerState:
     @classmethod
     def build(cls, config: Config, store: GraphStore, executor: Executor | None = None) -> ServerState:
         minter = Minter(config.base_iri)
+        if executor is None:  # on disk: queries in worker processes, cut at the timeout
+            store, executor = default_executor(
+                store, workers=config.query_workers, timeout=config.query_timeout, max_rows=config.max_rows
+            )
         return cls(
             config=config,
             store=store,
             minter=minter,
             gate=Gate(store, minter, atomic_limit=config.atomic_limit, chunk_assets=config.chunk_assets),
-            executor=executor or InProcessExecutor(store),
+            executor=executor,
             tokens=Tokens.from_config(config),
             policy=Policy.of(
                 Config.split(config.service_allow), config.max_query_length, config.max_query_depth
