@@ -69,14 +69,14 @@ def _parse_only(location: str) -> Callable[[], Any]:
                 return [db.execute(f"SELECT * FROM {table}").fetchall() for table in tables]
 
         return read_sqlite
-    if suffix in (".yaml", ".yml", ".md"):
+    if suffix in (".yaml", ".yml", ".md"):  # libyaml's loader, as the loaders parse with libyaml too
         import yaml
 
         def read_yaml() -> Any:
             text = path.read_text()
             if suffix == ".md":  # a model card: its YAML front matter
                 text = text.split("---", 2)[1]
-            return list(yaml.safe_load_all(text))
+            return list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
 
         return read_yaml
     if suffix in (".db", ".pb"):

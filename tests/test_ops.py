@@ -16,12 +16,12 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import BASE
 from pyoxigraph import NamedNode
 
 from mlg.admission import recover
 from mlg.identity import Minter
 from mlg.store import OxigraphStore
-from tests.conftest import BASE
 
 TOKEN = "ops-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
