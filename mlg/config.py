@@ -123,6 +123,12 @@ SETTINGS = (
         "Most rows a SELECT answer has; a longer one is cut there and flagged with the header "
         "`MLG-Truncated` (default: 100000).",
     ),
+    Setting(
+        "log_queries",
+        "MLG_LOG_QUERIES",
+        "1 adds each SPARQL query's text (cut at 2000 characters) to its JSON request log line "
+        "(default: 0, the text is not logged).",
+    ),
 )
 
 
@@ -148,6 +154,7 @@ class Config:
     query_timeout: int = 30
     query_workers: int = 2
     max_rows: int = 100_000
+    log_queries: int = 0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:

@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from mlg.admission import install_ontology, recover
 from mlg.config import Config
 from mlg.errors import MlgError, PayloadTooLarge, ValidationFailed
+from mlg.server.access_log import AccessLog
 from mlg.server.api import api_blueprint
 from mlg.server.executor import Executor
 from mlg.server.graph_store import graph_store_blueprint
@@ -54,6 +55,7 @@ def create_app(
     app.register_error_handler(Exception, lambda error: handle_error(error, config))
     app.before_request(lambda: _limit_body(config))
     app.after_request(lambda response: _cors(state, response))
+    app.wsgi_app = AccessLog(app.wsgi_app, log_queries=bool(config.log_queries))  # type: ignore[method-assign]
     return app
 
 

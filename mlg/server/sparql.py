@@ -20,6 +20,7 @@ from pyoxigraph import NamedNode
 
 from mlg.errors import QueryError, UnsupportedMediaType, UsageError
 from mlg.server import inputs
+from mlg.server.access_log import note_evaluation, note_operation
 from mlg.server.executor import QueryJob, UpdateJob
 from mlg.server.guard import Token
 from mlg.server.negotiation import BOOLEAN, GRAPHS, SOLUTIONS, Representation, choose, negotiate
@@ -154,6 +155,8 @@ def sparql_blueprint(state: ServerState) -> Blueprint:
             request.environ["mlg.read"] = True
         if operation is None:
             return _description(state)
+        kind = "UPDATE" if operation.kind == "update" else first_keyword(operation.text) or "QUERY"
+        note_operation(request.environ, kind, operation.text)
         if operation.kind == "query":
             return _query(state, operation)
         state.tokens.require_write(authorization)
@@ -162,6 +165,7 @@ def sparql_blueprint(state: ServerState) -> Blueprint:
         if operation.has_dataset:
             text = with_dataset(text, tokens, operation.default_graph, operation.named_graphs)
         with state.write_lock:
+            note_evaluation(request.environ)
             try:
                 state.executor.update(UpdateJob(text, request.base_url))
             finally:
@@ -187,6 +191,7 @@ def _query(state: ServerState, operation: Operation) -> Response:
     form = first_keyword(operation.text)
     if form in _OFFERS:  # a 406 before running the query, when its form tells
         choose(accept, _OFFERS[form], f"a {form} result")
+    note_evaluation(request.environ)
     answer = state.executor.query(job)
     headers = {"Vary": "Accept", **answer.headers}
     return Response(answer.body, content_type=answer.content_type, headers=headers)

@@ -4,11 +4,13 @@ One worker process with a pool of threads: the on-disk store is locked by one pr
 so more processes could not share it. The store is opened in the worker, after the
 fork (``load`` runs there), never in the arbiter. gunicorn restarts a worker that dies,
 finishes in-flight requests on SIGTERM and on Ctrl-C (``graceful_timeout``), and streams
-responses without a Content-Length as chunked transfer.
+responses without a Content-Length as chunked transfer. Its access log is off: the app
+logs each request as one JSON line on stderr (:mod:`mlg.server.access_log`).
 """
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 from typing import Any
@@ -37,8 +39,7 @@ class Server(BaseApplication):  # type: ignore[misc]
             "timeout": 60,  # the worker's heartbeat, not a query time limit: threads keep it alive
             "graceful_timeout": 30,
             "limit_request_line": 8190,  # the longest GET query gunicorn can take
-            "accesslog": None if self.quiet else "-",
-            "access_log_format": '%(h)s "%(r)s" %(s)s %(B)s %(M)sms',
+            "accesslog": None,  # mlg.server.access_log writes one JSON line per request instead
             "errorlog": "-",
             "loglevel": "warning" if self.quiet else "info",
             "proc_name": "mlg",
@@ -63,12 +64,24 @@ class Server(BaseApplication):  # type: ignore[misc]
             )
 
     def load(self) -> Any:
+        _log_requests(quiet=self.quiet)
         try:  # runs in the worker: the store is opened after the fork
             return create_app(self.mlg_config)
         except MlgError as error:
             # One line, not a traceback; gunicorn stops when its only worker cannot boot.
             print(f"mlg: error: {error}", file=sys.stderr, flush=True)
             sys.exit(error.exit_code)
+
+
+def _log_requests(*, quiet: bool) -> None:
+    """Send the JSON request log lines (``mlg.server.access``) to stderr, unless quiet."""
+    access = logging.getLogger("mlg.server.access")
+    access.setLevel(logging.WARNING if quiet else logging.INFO)
+    if not access.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access.addHandler(handler)
+    access.propagate = False
 
 
 def _graceful_on_interrupt(worker: Any) -> None:
