@@ -177,6 +177,31 @@ def test_sigterm_and_ctrl_c_finish_in_flight_requests_and_stop_cleanly(serve, st
     assert status == 200 and json.loads(body)["results"]["bindings"][0]["n"]["value"] == "8000000"
 
 
+def test_sigterm_finishes_an_in_flight_write_and_the_restarted_store_holds_it(serve):
+    server = serve({"MLG_UPDATE_TOKEN": TOKEN})
+    triples = 30_000  # admission takes about 2 s: SIGTERM lands while it runs
+    body = "".join(f'<http://example.org/s{i}> <http://example.org/p> "{i}" .\n' for i in range(triples))
+    graph = "http://example.org/in-flight"
+    results: list[int] = []
+
+    def put() -> None:
+        headers = {"Content-Type": "application/n-triples", **AUTH}
+        results.append(server.request("PUT", f"/store?graph={graph}", body, headers).status)
+
+    thread = threading.Thread(target=put)
+    thread.start()
+    time.sleep(0.5)
+    assert thread.is_alive(), "the write finished before the signal: make it larger"
+    server.process.send_signal(signal.SIGTERM)
+    thread.join(timeout=60)
+    assert server.process.wait(timeout=60) == 0
+    assert results == [201]
+    restarted = serve(store=server.store)
+    count = f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+    reply = query(restarted, count)
+    assert json.loads(reply.body)["results"]["bindings"][0]["n"]["value"] == str(triples)
+
+
 def test_mlg_demo_serves_what_it_loaded(serve, tmp_path):
     server = serve(
         command=["demo", "--store", str(tmp_path / "demo"), "--port", "0"], store=tmp_path / "demo"
