@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import http.client
+import http.server
+import json
 import os
 import re
 import subprocess
@@ -21,6 +23,7 @@ from mlg.admission import Gate
 from mlg.cli import cli
 from mlg.identity import Minter
 from mlg.store import OxigraphStore, open_store
+from mlg.vocab import MLG
 
 BASE = "https://mlg.example.org/"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -210,3 +213,39 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Li
             server.process.terminate()
     for server in servers:
         server.stop()
+
+
+@dataclass
+class ContextServer:
+    """A local server offering a JSON-LD context; ``requests`` lists what was asked of it."""
+
+    url: str
+    requests: list[str]
+
+
+@pytest.fixture
+def context_server() -> Iterator[ContextServer]:
+    """For the tests that a remote JSON-LD context is never fetched: there must be no request."""
+    requests: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            requests.append(self.path)
+            body = json.dumps({"@context": {"@vocab": "https://schema.org/", "name": MLG + "name"}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/ld+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield ContextServer(f"http://127.0.0.1:{server.server_address[1]}/context.jsonld", requests)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -26,14 +26,12 @@ import socket
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import BASE, disk_snapshot
+from conftest import BASE, ContextServer, disk_snapshot
 
 from mlg.cli import cli
 
@@ -801,37 +799,6 @@ def test_rdfxml_entity_expansion_is_refused(
     assert disk_snapshot(store_path) == before
 
 
-class _ContextServer(BaseHTTPRequestHandler):
-    """Serves a valid JSON-LD context, and remembers every request: there must be none."""
-
-    requests: ClassVar[list[str]] = []
-
-    def do_GET(self) -> None:
-        type(self).requests.append(self.path)
-        body = json.dumps({"@context": {"name": "https://w3id.org/mlg#name"}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/ld+json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def context_url() -> Iterator[str]:
-    _ContextServer.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ContextServer)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/context.jsonld"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.mark.parametrize(
     ("name", "context"),
     [
@@ -846,17 +813,19 @@ def test_jsonld_remote_context_is_refused_offline(
     store_path: Path,
     before: list[str],
     tmp_path: Path,
-    context_url: str,
+    context_server: ContextServer,
     name: str,
     context: str,
 ) -> None:
     document = (
-        '{"@context": ' + context.format(url=context_url) + ', "@id": "https://mlg.example.org/model/r", '
+        '{"@context": '
+        + context.format(url=context_server.url)
+        + ', "@id": "https://mlg.example.org/model/r", '
         '"@type": "https://w3id.org/mlg#Model", "name": "r"}'
     )
     path = put(tmp_path, name, document)
     result = run("load", str(path))
-    assert _ContextServer.requests == [], "mlg fetched a remote JSON-LD context"
+    assert context_server.requests == [], "mlg fetched a remote JSON-LD context"
     assert_refused(result, str(path), ": ", "remote context")
     assert disk_snapshot(store_path) == before
 

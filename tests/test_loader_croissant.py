@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import BASE, SHARED, disk_snapshot
+from conftest import BASE, SHARED, ContextServer, disk_snapshot
 from pyoxigraph import NamedNode
 
 from mlg.cli import cli
@@ -285,38 +283,6 @@ def test_reload_is_unchanged_and_a_changed_file_replaces_its_graph(mlg: Run, tmp
 # ---------------------------------------------------------------- bad and hostile files
 
 
-class _ContextServer(BaseHTTPRequestHandler):
-    """Serves Croissant's context, and remembers every request: there must be none."""
-
-    requests: ClassVar[list[str]] = []
-
-    def do_GET(self) -> None:
-        type(self).requests.append(self.path)
-        body = json.dumps(
-            {"@context": {"@vocab": "https://schema.org/", "cr": "http://mlcommons.org/croissant/"}}
-        )
-        self.send_response(200)
-        self.send_header("Content-Type", "application/ld+json")
-        self.end_headers()
-        self.wfile.write(body.encode())
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def context_url() -> Iterator[str]:
-    _ContextServer.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ContextServer)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/croissant/context.jsonld"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture
 def before(mlg: Run, store_path: Path) -> list[str]:
     """A store holding one Croissant file, before the bad command runs."""
@@ -337,16 +303,16 @@ def refused(result: Result, path: Path, place: str, message: str) -> None:
     [pytest.param(False, id="top-level-context"), pytest.param(True, id="context-inside-a-field")],
 )
 def test_remote_context_is_not_fetched(
-    mlg: Run, store_path: Path, before: list[str], tmp_path: Path, context_url: str, nested: bool
+    mlg: Run, store_path: Path, before: list[str], tmp_path: Path, context_server: ContextServer, nested: bool
 ) -> None:
     content = document("mnist")
     if nested:
-        content["recordSet"][0]["field"][0]["@context"] = context_url
+        content["recordSet"][0]["field"][0]["@context"] = context_server.url
     else:
-        content["@context"] = [context_url, {"ml": "http://mlcommons.org/croissant/"}]
+        content["@context"] = [context_server.url, {"ml": "http://mlcommons.org/croissant/"}]
     path = put(tmp_path, "remote.json", content)
     result = mlg("load", str(path))
-    assert _ContextServer.requests == [], "mlg fetched a remote JSON-LD context"
+    assert context_server.requests == [], "mlg fetched a remote JSON-LD context"
     refused(result, path, ": ", "is not fetched")
     assert disk_snapshot(store_path) == before
 
