@@ -111,6 +111,11 @@ class Minter:
         return NamedNode(f"{dataset.value}/fields/{quote(path, safe='')}")
 
     @staticmethod
+    def parameter(owner: NamedNode, name: str) -> NamedNode:
+        """A parameter setting of a run, job or model version."""
+        return NamedNode(f"{owner.value}/parameters/{quote(name, safe='')}")
+
+    @staticmethod
     def metric(owner: NamedNode, name: str) -> NamedNode:
         return NamedNode(f"{owner.value}/metrics/{quote(name, safe='')}")
 

@@ -32,8 +32,6 @@ class Request:
     minter: Minter
     source: str | None
     """The submission's identity if the user gave one (``--source``)."""
-    max_bytes: int = 0
-    """The input size limit, for loaders that read more than one file."""
 
     @property
     def path(self) -> Path:
@@ -53,8 +51,6 @@ class Format:
     load: Callable[[Request], Submission]
     schemes: tuple[str, ...] = ()
     """URI schemes this format reads from directly, such as ``mlflow+sqlite``."""
-    extra: str | None = None
-    """The optional dependency group it needs: ``pip install 'model-lifecycle-graph[EXTRA]'``."""
 
 
 _URI = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
@@ -174,7 +170,7 @@ def read_submission(
     scheme = uri_scheme(text) if isinstance(location, str) else None
     if scheme and scheme != "file":
         chosen = detect_uri(text, scheme, format)
-        return chosen.load(Request(text, b"", minter, source, max_bytes))
+        return chosen.load(Request(text, b"", minter, source))
     if scheme == "file":
         text = text[len("file://") :]
     path = Path(text)
@@ -184,4 +180,4 @@ def read_submission(
         raise UsageError(f"the {format} format reads {schemes} locations, not files", where=text)
     data = read_input(path, max_bytes)
     chosen = detect(path, data, format)
-    return chosen.load(Request(text, data, minter, source, max_bytes))
+    return chosen.load(Request(text, data, minter, source))

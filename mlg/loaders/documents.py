@@ -62,30 +62,6 @@ def parse_json_lines(location: str, data: bytes | str, *, unique_keys: bool = Tr
             yield parse_json(f"{location}:{number}", line, unique_keys=unique_keys)
 
 
-def json_documents(location: str, data: bytes) -> list[Any]:
-    """A JSON document, a JSON array of documents, or JSON lines, as a list of documents.
-
-    What event emitters write: one event, an array of them, or one a line
-    (OpenLineage's FileTransport, DataHub's file sink).
-    """
-    text = decode(location, data)
-    stripped = text.lstrip()
-    if stripped.startswith("{") and "\n{" in stripped.rstrip() and _is_json_lines(stripped):
-        return list(parse_json_lines(location, text))
-    document = parse_json(location, text)
-    return document if isinstance(document, list) else [document]
-
-
-def _is_json_lines(text: str) -> bool:
-    try:
-        json.loads(text)
-    except json.JSONDecodeError as error:
-        return error.msg == "Extra data"
-    except RecursionError:
-        return False
-    return False
-
-
 class _Strict:
     """Safe YAML, stricter: aliases and duplicate keys refused, dates left as text."""
 

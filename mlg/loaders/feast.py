@@ -804,6 +804,5 @@ FORMATS = [
         help="Feast feature registry: registry.db (protobuf) or `feast registry-dump` JSON",
         sniff=sniff,
         load=load,
-        extra=NAME,
     )
 ]

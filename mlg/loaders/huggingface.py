@@ -408,6 +408,5 @@ FORMATS = [
         "Hugging Face model card: a README.md with YAML front matter (base models, datasets, model-index)",
         _sniff,
         _load,
-        extra=NAME,
     )
 ]

@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
-from urllib.parse import quote
 
 from pyoxigraph import Literal, NamedNode, Triple
 
@@ -196,7 +195,7 @@ class RecordWriter:
     def parameter(self, name: str, value: Any, where: str) -> None:
         """A parameter or hyperparameter setting of the current node, as its own node."""
         subject = self._require_subject()
-        setting = NamedNode(f"{subject.value}/parameters/{quote(str(name), safe='')}")
+        setting = self.minter.parameter(subject, str(name))
         self._add(subject, _TERMS["hasParameter"], setting, multi=True)
         self._add(setting, RDF_TYPE, _PARAMETER)
         self._add(setting, _TERMS["parameterName"], Literal(str(name)))

@@ -30,7 +30,6 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import fastjsonschema
 from pyoxigraph import NamedNode
@@ -414,7 +413,7 @@ class _Mapper:
         return iri
 
     def field_node(self, dataset: NamedNode, namespace: str, name: str, path: str) -> NamedNode:
-        iri = NamedNode(f"{dataset.value}/fields/{quote(path, safe='')}")
+        iri = self.minter.field(dataset, path)
         if self.describe(iri, "field", path, f"{_source_id(namespace, name)}#{path}"):
             self.edge(iri, "field", "partOf", dataset)
         return iri

@@ -56,7 +56,6 @@ FORMATS = [
         lambda path, head: False,
         _load_store,
         schemes=SCHEMES,
-        extra="mlflow",
     ),
     Format(
         "mlflow-export",
