@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import http.server
+import itertools
 import json
 import os
 import re
@@ -249,3 +250,14 @@ def context_server() -> Iterator[ContextServer]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def yaml_alias_bomb(indent: str = "", levels: int = 9) -> str:
+    """A YAML "billion laughs": 9**levels strings from a few hundred bytes, if aliases were expanded."""
+    names = "abcdefghij"[:levels]
+    lol = ", ".join(['"lol"'] * 9)
+    lines = [f"{indent}a: &a [{lol}]"]
+    for a, b in itertools.pairwise(names):
+        aliases = ", ".join(["*" + a] * 9)
+        lines.append(f"{indent}{b}: &{b} [{aliases}]")
+    return "\n".join(lines) + "\n"

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import BASE, ContextServer, disk_snapshot
+from conftest import BASE, ContextServer, disk_snapshot, yaml_alias_bomb
 
 from mlg.cli import cli
 
@@ -61,21 +61,7 @@ RDFXML_BOMB = """<?xml version="1.0"?>
   </rdf:Description>
 </rdf:RDF>
 """
-# A YAML "billion laughs": 9^9 strings from a few hundred bytes, if aliases were expanded.
-YAML_BOMB = (
-    MANIFEST
-    + """\
-a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
-b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
-c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
-d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
-e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
-f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
-g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
-h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
-i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
-"""
-)
+YAML_BOMB = MANIFEST + yaml_alias_bomb()
 
 
 # ---------------------------------------------------------------- helpers

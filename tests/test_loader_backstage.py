@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import BASE, SHARED, disk_snapshot
+from conftest import BASE, SHARED, disk_snapshot, yaml_alias_bomb
 from pyoxigraph import NamedNode
 
 from mlg.cli import cli
@@ -332,14 +332,7 @@ def test_bad_references(ref: object, field: str, message: str) -> None:
 # ---------------------------------------------------------------- bad and hostile input
 
 COMPONENT = HEADER + "kind: Component\nmetadata:\n  name: web\nspec:\n  type: website\n  owner: team-a\n"
-ALIAS_BOMB = (
-    HEADER
-    + "kind: Component\nmetadata:\n  name: bomb\n  labels:\n"
-    + "    a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
-    + "".join(
-        f"    {b}: &{b} [{', '.join(['*' + a] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True)
-    )
-)
+ALIAS_BOMB = HEADER + "kind: Component\nmetadata:\n  name: bomb\n  labels:\n" + yaml_alias_bomb(indent="    ")
 BAD = [
     pytest.param(
         COMPONENT + "  lifecycle: production\n   owner: x\n", r":9:9: ", "malformed YAML", id="bad-indent"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import BASE, SHARED, disk_snapshot
+from conftest import BASE, SHARED, disk_snapshot, yaml_alias_bomb
 from pyoxigraph import NamedNode
 
 from mlg.cli import cli
@@ -326,19 +326,7 @@ def test_sample_invalid_model_index_is_refused_as_huggingface_hub_refuses_it(mlg
 
 # ---------------------------------------------------------------- bad and hostile cards
 
-YAML_BOMB = """---
-license: mit
-a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
-b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
-c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
-d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
-e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
-f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
-g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
-h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
----
-# Bomb
-"""
+YAML_BOMB = "---\nlicense: mit\n" + yaml_alias_bomb(levels=8) + "---\n# Bomb\n"
 RESULT = "model-index:\n- name: m\n  results:\n"
 
 
