@@ -310,8 +310,12 @@ def test_kill_9_mid_bulk_write_is_recovered_by_the_next_write(big, tmp_path, del
     held = after_restart.pop(graph_of("big"), [])
     assert len(held) in (0, big["whole"])
     assert after_restart == before
-    if not held:  # killed mid-write: the journal named the graph, and recovery dropped it
+    # The file can be whole a moment before the journal entry is written: a kill in that
+    # moment leaves nothing to recover. Once the journal names the graph, recovery drops it.
+    if not held and journal:
         assert journal == dropped == [Minter(BASE).graph("big")]
+    elif not held:
+        assert dropped == []
 
 
 @pytest.fixture(scope="module")
