@@ -5,14 +5,20 @@ call :func:`trace` and :func:`impact`. Depth is unbounded by default (one SPARQL
 property-path query), or bounded with ``depth`` (one query a level). Both return
 the *edges* of the subgraph, so it can be drawn, and follow ``owl:sameAs`` at no
 cost in depth: two names of one asset are one place in the lineage.
+
+The long-running server passes a :class:`~mlg.lineage_index.LineageIndex` (``index=``):
+the same walk then reads the edges, kinds and names from memory instead of the store.
+Rows are put in order before the walk, so both sources give the same answer, in the
+same order; of a node's several names, the smallest is shown.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal
 
 from pyoxigraph import Literal as RdfLiteral
 from pyoxigraph import NamedNode
@@ -23,8 +29,15 @@ from mlg.identity import Minter
 from mlg.store import GraphStore
 from mlg.vocab import KINDS, MLG, OWL_SAME_AS, ontology
 
+if TYPE_CHECKING:
+    from mlg.lineage_index import LineageFacts, LineageIndex
+
 Direction = Literal["upstream", "downstream"]
 SAME_AS = "sameAs"
+Row = tuple[Any, NamedNode, Any]
+"""An edge as the step queries return it: (source, predicate, target)."""
+Step = Callable[[set[Any]], Iterable[Any]]
+"""The rows one level further from a frontier of nodes: from the store or the index."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +46,9 @@ class Node:
     kind: str | None
     name: str | None
     depth: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"iri": self.iri, "kind": self.kind, "name": self.name, "depth": self.depth}
 
 
 @dataclass(frozen=True)
@@ -43,6 +59,9 @@ class Edge:
     """...by this edge (``trainedOn``, ``consumes``...; ``sameAs`` joins two names of one asset)..."""
     target: str
     """...on this one."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "edge": self.edge, "target": self.target}
 
 
 @dataclass
@@ -57,7 +76,14 @@ class Lineage:
         return next(n for n in self.nodes if n.iri == iri)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The JSON of the API, built directly: :func:`dataclasses.asdict` deep-copies, slowly."""
+        return {
+            "root": self.root,
+            "direction": self.direction,
+            "depth": self.depth,
+            "nodes": [node.as_dict() for node in self.nodes],
+            "edges": [edge.as_dict() for edge in self.edges],
+        }
 
 
 @dataclass
@@ -67,6 +93,15 @@ class Owner:
     name: str | None
     email: str | None
     assets: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "iri": self.iri,
+            "kind": self.kind,
+            "name": self.name,
+            "email": self.email,
+            "assets": list(self.assets),
+        }
 
 
 @dataclass
@@ -81,9 +116,9 @@ class Impact:
     def as_dict(self) -> dict[str, Any]:
         return {
             "root": self.root,
-            "affected": {k: [asdict(n) for n in v] for k, v in self.affected.items()},
-            "owners": [asdict(o) for o in self.owners],
-            "edges": [asdict(e) for e in self.lineage.edges],
+            "affected": {k: [n.as_dict() for n in v] for k, v in self.affected.items()},
+            "owners": [o.as_dict() for o in self.owners],
+            "edges": [e.as_dict() for e in self.lineage.edges],
         }
 
 
@@ -92,7 +127,7 @@ def _values(nodes: Iterable[NamedNode]) -> str:
     return " ".join(str(node) for node in nodes)
 
 
-def _query(name: str) -> str:
+def lineage_query(name: str) -> str:
     """A lineage query with the ontology's edge and kind lists written in."""
     return (
         resources.query(name)
@@ -102,23 +137,35 @@ def _query(name: str) -> str:
 
 
 def _rows(store: GraphStore, name: str, nodes: Iterable[NamedNode]) -> Any:
-    return store.query(_query(name).replace("#VALUES", _values(nodes)))
+    return store.query(lineage_query(name).replace("#VALUES", _values(nodes)))
 
 
-def _edges_from_rows(rows: Any) -> dict[tuple[NamedNode, NamedNode], NamedNode]:
-    """The one edge a person wants to see between two nodes: the most specific of ours."""
+def _row_order(row: Any) -> tuple[str, str, str]:
+    source, predicate, target = row
+    return source.value, predicate.value, target.value
+
+
+def _edges_from_rows(rows: Iterable[Any]) -> dict[tuple[NamedNode, NamedNode], NamedNode]:
+    """The one edge a person wants to see between two nodes: the most specific of ours.
+
+    The rows are sorted first: the store returns them in an order of its own, and the
+    order decides which way round a sameAs is shown, and the order of edges and nodes.
+    """
     onto = ontology()
     candidates: dict[tuple[NamedNode, NamedNode], list[NamedNode]] = {}
-    for source, predicate, target in rows:
+    for source, predicate, target in sorted(rows, key=_row_order):
         if predicate == OWL_SAME_AS or predicate in onto.lineage_properties:
             key = (source, target)
             if predicate == OWL_SAME_AS and (target, source) in candidates:
                 continue
             candidates.setdefault(key, []).append(predicate)
-    chosen = {}
-    for key, predicates in candidates.items():
-        chosen[key] = OWL_SAME_AS if OWL_SAME_AS in predicates else onto.most_specific(predicates)
-    return chosen  # type: ignore[return-value]
+    return {key: _shown(tuple(predicates)) for key, predicates in candidates.items()}  # type: ignore[misc]
+
+
+@cache
+def _shown(predicates: tuple[NamedNode, ...]) -> NamedNode | None:
+    """sameAs if one of the predicates is, else the most specific (a few dozen sets: cached)."""
+    return OWL_SAME_AS if OWL_SAME_AS in predicates else ontology().most_specific(predicates)
 
 
 def _depths(
@@ -154,20 +201,19 @@ def _depths(
     return depth
 
 
-def _bounded_rows(store: GraphStore, root: NamedNode, direction: Direction, limit: int) -> list[Any]:
-    """Rows of edges within ``limit`` hops, one query per level."""
-    step = "upstream_step" if direction == "upstream" else "downstream_step"
+def _bounded_rows(step: Step, root: NamedNode, limit: int | None) -> list[Any]:
+    """Rows of edges within ``limit`` hops (None: all of them), one step a level."""
     seen = {root}
     frontier = {root}
     rows: list[Any] = []
-    for _ in range(limit + 1):  # one extra round picks up sameAs twins of the last level
-        if not frontier:
-            break
-        found = list(_rows(store, step, frontier))
+    level = 0
+    while frontier and (limit is None or level <= limit):  # one extra level: sameAs twins of the last
+        level += 1
+        found = list(step(frontier))
         rows += found
         frontier = set()
-        for row in found:
-            for node in (row["s"], row["o"]):
+        for source, _, target in found:
+            for node in (source, target):
                 if node not in seen:
                     seen.add(node)
                     frontier.add(node)
@@ -175,33 +221,57 @@ def _bounded_rows(store: GraphStore, root: NamedNode, direction: Direction, limi
 
 
 def trace(
-    store: GraphStore, root: NamedNode, direction: Direction = "upstream", depth: int | None = None
+    store: GraphStore,
+    root: NamedNode,
+    direction: Direction = "upstream",
+    depth: int | None = None,
+    *,
+    index: LineageIndex | None = None,
 ) -> Lineage:
-    """The lineage subgraph on one side of ``root``: every node with its depth, every edge."""
+    """The lineage subgraph on one side of ``root``: every node with its depth, every edge.
+
+    With ``index``, the edges, kinds and names come from it, in one hold of its lock (a
+    consistent state even while the server refreshes it); the answer is the same.
+    """
     if direction not in ("upstream", "downstream"):
         raise UsageError(f"direction must be upstream or downstream, not {direction!r}")
     if depth is not None and depth < 0:
         raise UsageError("depth must be 0 or more")
+    if index is not None:
+        with index.reading() as facts:
+            rows = _bounded_rows(lambda frontier: facts.step(frontier, direction), root, depth)
+            return _lineage(root, direction, depth, rows, lambda depths: _described(facts, depths))
     if depth is None:
         query = "lineage_upstream" if direction == "upstream" else "lineage_downstream"
-        rows = list(store.query(_query(query), {"root": root}))
+        rows = list(store.query(lineage_query(query), {"root": root}))
     else:
-        rows = _bounded_rows(store, root, direction, depth)
+        name = "upstream_step" if direction == "upstream" else "downstream_step"
+        rows = _bounded_rows(lambda frontier: _rows(store, name, frontier), root, depth)
+    return _lineage(root, direction, depth, rows, lambda depths: describe(store, depths))
+
+
+def _lineage(
+    root: NamedNode,
+    direction: Direction,
+    depth: int | None,
+    rows: Iterable[Any],
+    describe_nodes: Callable[[dict[NamedNode, int]], list[Node]],
+) -> Lineage:
+    """The walk, whatever the rows come from."""
     edges = _edges_from_rows(rows)
     depths = _depths(root, edges, direction, depth)
     kept = {key: p for key, p in edges.items() if key[0] in depths and key[1] in depths}
-    nodes = describe(store, depths)
     return Lineage(
         root.value,
         direction,
         depth,
-        sorted(nodes, key=lambda n: (n.depth, n.kind or "", n.name or n.iri)),
+        sorted(describe_nodes(depths), key=lambda n: (n.depth, n.kind or "", n.name or n.iri)),
         [Edge(s.value, _local(p), o.value) for (s, o), p in kept.items()],
     )
 
 
 def describe(store: GraphStore, depths: dict[NamedNode, int]) -> list[Node]:
-    """Kind and name of each node, for people to read."""
+    """Kind and name of each node, for people to read (of several names, the smallest)."""
     onto = ontology()
     types: dict[NamedNode, list[NamedNode]] = {node: [] for node in depths}
     names: dict[NamedNode, str] = {}
@@ -211,14 +281,32 @@ def describe(store: GraphStore, depths: dict[NamedNode, int]) -> list[Node]:
             node = row["node"]
             if row["type"] is not None:
                 types[node].append(row["type"])
-            if row["name"] is not None:
-                names.setdefault(node, row["name"].value)
+            name = row["name"]
+            if name is not None and (node not in names or name.value < names[node]):
+                names[node] = name.value
     return [Node(node.value, onto.kind(types[node]), names.get(node), depths[node]) for node in nodes]
 
 
-def impact(store: GraphStore, root: NamedNode, depth: int | None = None) -> Impact:
-    """What depends on ``root``, by kind, and who owns it: the people to tell before a change."""
-    lineage = trace(store, root, "downstream", depth)
+def _described(facts: LineageFacts, depths: dict[NamedNode, int]) -> list[Node]:
+    """:func:`describe` from the index."""
+    return [Node(node.value, *facts.describe(node), depth) for node, depth in depths.items()]
+
+
+def _describe(store: GraphStore, index: LineageIndex | None, depths: dict[NamedNode, int]) -> list[Node]:
+    if index is None:
+        return describe(store, depths)
+    with index.reading() as facts:
+        return _described(facts, depths)
+
+
+def impact(
+    store: GraphStore, root: NamedNode, depth: int | None = None, *, index: LineageIndex | None = None
+) -> Impact:
+    """What depends on ``root``, by kind, and who owns it: the people to tell before a change.
+
+    ``index`` serves the lineage; the owners are always asked of the store.
+    """
+    lineage = trace(store, root, "downstream", depth, index=index)
     affected: dict[str, list[Node]] = {}
     for node in lineage.nodes:
         if node.iri != root.value:
@@ -238,8 +326,12 @@ def impact(store: GraphStore, root: NamedNode, depth: int | None = None) -> Impa
     return Impact(root.value, lineage, affected, sorted(owners.values(), key=lambda o: o.name or o.iri))
 
 
-def resolve(store: GraphStore, minter: Minter, ref: str) -> NamedNode:
-    """The node a person means: an IRI, a ``kind:id`` reference, or an exact name."""
+def resolve(store: GraphStore, minter: Minter, ref: str, *, index: LineageIndex | None = None) -> NamedNode:
+    """The node a person means: an IRI, a ``kind:id`` reference, or an exact name.
+
+    A node the index knows exists; one it does not know may still be in the store
+    (with neither lineage, kind nor name), so the store is asked then.
+    """
     ref = ref.strip()
     node: NamedNode | None = None
     if ref.startswith(("http://", "https://", "urn:")):
@@ -250,7 +342,8 @@ def resolve(store: GraphStore, minter: Minter, ref: str) -> NamedNode:
     else:
         node = minter.reference(ref)
     if node is not None:
-        if not store.query(resources.query("node_exists"), {"node": node}):
+        known = index is not None and index.knows(node)
+        if not known and not store.query(resources.query("node_exists"), {"node": node}):
             raise NotFoundError(f"{ref} ({node.value}) is not in the store")
         return node
     found = store.query(resources.query("find_by_name"), {"wanted": RdfLiteral(ref)})
@@ -265,6 +358,7 @@ def resolve(store: GraphStore, minter: Minter, ref: str) -> NamedNode:
     return matches[0]
 
 
+@cache
 def _local(predicate: NamedNode) -> str:
     return SAME_AS if predicate == OWL_SAME_AS else predicate.value.removeprefix(MLG)
 
@@ -284,6 +378,15 @@ class Hit:
     owners: list[str]
     tags: list[str]
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "iri": self.iri,
+            "kind": self.kind,
+            "name": self.name,
+            "owners": list(self.owners),
+            "tags": list(self.tags),
+        }
+
 
 @dataclass
 class Search:
@@ -294,7 +397,12 @@ class Search:
     """Whether another page follows."""
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "assets": [hit.as_dict() for hit in self.assets],
+            "limit": self.limit,
+            "offset": self.offset,
+            "more": self.more,
+        }
 
 
 def kind_class(kind: str) -> NamedNode:
@@ -340,7 +448,7 @@ def search(
     if tag:
         filters.append(f"?asset mlg:tag ?tag . FILTER (LCASE(STR(?tag)) = LCASE({RdfLiteral(tag)}))")
     text = (
-        _query("search_assets")
+        lineage_query("search_assets")
         .replace("#FILTERS", "\n  ".join(filters))
         .replace("#PAGE", f"LIMIT {int(limit) + 1} OFFSET {int(offset)}")
     )
@@ -370,6 +478,9 @@ class Neighbour:
     name: str | None
     edge: str
 
+    def as_dict(self) -> dict[str, Any]:
+        return {"iri": self.iri, "kind": self.kind, "name": self.name, "edge": self.edge}
+
 
 @dataclass
 class Asset:
@@ -384,11 +495,21 @@ class Asset:
     """What is built from it, one hop away."""
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "iri": self.iri,
+            "kind": self.kind,
+            "name": self.name,
+            "properties": {p: list(values) for p, values in self.properties.items()},
+            "upstream": [n.as_dict() for n in self.upstream],
+            "downstream": [n.as_dict() for n in self.downstream],
+        }
 
 
-def asset(store: GraphStore, node: NamedNode) -> Asset:
-    """One asset: its properties and its direct neighbours on both sides."""
+def asset(store: GraphStore, node: NamedNode, *, index: LineageIndex | None = None) -> Asset:
+    """One asset: its properties and its direct neighbours on both sides.
+
+    ``index`` serves the neighbours, the kind and the name; the properties are asked of the store.
+    """
     properties: dict[str, list[str]] = {}
     for row in store.query(resources.query("asset_properties"), {"node": node}):
         values = properties.setdefault(row["p"].value, [])
@@ -396,7 +517,7 @@ def asset(store: GraphStore, node: NamedNode) -> Asset:
             values.append(row["o"].value)
     sides: dict[str, list[Neighbour]] = {}
     for direction in ("upstream", "downstream"):
-        lineage = trace(store, node, direction, 1)  # type: ignore[arg-type]
+        lineage = trace(store, node, direction, 1, index=index)  # type: ignore[arg-type]
         nodes = {n.iri: n for n in lineage.nodes}
         near = []
         for edge in lineage.edges:
@@ -407,7 +528,7 @@ def asset(store: GraphStore, node: NamedNode) -> Asset:
                 n = nodes[other]
                 near.append(Neighbour(n.iri, n.kind, n.name, edge.edge))
         sides[direction] = sorted(near, key=lambda n: (n.edge, n.name or n.iri))
-    (described,) = describe(store, {node: 0})
+    (described,) = _describe(store, index, {node: 0})
     return Asset(
         node.value,
         described.kind,
