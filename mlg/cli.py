@@ -567,6 +567,7 @@ def _server_options(func: Any) -> Any:
         [
             click.option("--host", help=_setting_help("host")),
             click.option("--port", type=click.IntRange(min=0, max=65535), help=_setting_help("port")),
+            click.option("--workers", type=click.IntRange(min=1), help=_setting_help("workers")),
             click.option("--threads", type=click.IntRange(min=1), help=_setting_help("threads")),
         ]
     ):
@@ -595,6 +596,7 @@ def serve(
     serve_store: Path | None,
     host: str | None,
     port: int | None,
+    workers: int | None,
     threads: int | None,
     config_file: Path | None,
 ) -> None:
@@ -602,7 +604,8 @@ def serve(
 
     Queries are open (or need MLG_READ_TOKEN); updates and graph writes need a bearer token
     from MLG_UPDATE_TOKEN, and without one the server is read-only. Runs under gunicorn:
-    one process holding the store, --threads requests at a time.
+    --workers processes answer requests (--threads at a time each) over read-only views
+    of the store, and one more process holds the store and runs the writes.
 
     \b
     Examples:
@@ -611,7 +614,13 @@ def serve(
       curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * { ?s a mlg:Model }' localhost:8000/sparql
     """
     overrides = {**app.overrides, "config_file": config_file or app.overrides.get("config_file")}
-    overrides.update(store=serve_store or app.overrides.get("store"), host=host, port=port, threads=threads)
+    overrides.update(
+        store=serve_store or app.overrides.get("store"),
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+    )
     _serve(Config.from_env(**overrides))
 
 
@@ -626,7 +635,13 @@ def serve(
 @_server_options
 @click.pass_obj
 def demo(
-    app: App, demo_store: Path | None, no_serve: bool, host: str | None, port: int | None, threads: int | None
+    app: App,
+    demo_store: Path | None,
+    no_serve: bool,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    threads: int | None,
 ) -> None:
     """Load the demo exports of three teams, show what the graph answers, then serve it.
 
@@ -666,7 +681,7 @@ def demo(
         if app.overrides.get(name) is not None:
             command += [flag, str(app.overrides[name])]
     command += ["serve", "--store", str(demo_store)]
-    for flag, value in (("--host", host), ("--port", port), ("--threads", threads)):
+    for flag, value in (("--host", host), ("--port", port), ("--workers", workers), ("--threads", threads)):
         if value is not None:
             command += [flag, str(value)]
     store.close()  # release the store's lock now, not only when exec closes its files

@@ -59,7 +59,17 @@ SETTINGS = (
     ),
     Setting("host", "MLG_HOST", "Address `mlg serve` listens on (default: 127.0.0.1)."),
     Setting("port", "MLG_PORT", "Port `mlg serve` listens on (default: 8000; 0 picks a free one)."),
-    Setting("threads", "MLG_THREADS", "Requests `mlg serve` answers at once, one thread each (default: 8)."),
+    Setting(
+        "workers",
+        "MLG_WORKERS",
+        "Processes of `mlg serve` that answer requests, each over its own read-only view of the store; "
+        "one more process runs the writes (default: one per CPU core).",
+    ),
+    Setting(
+        "threads",
+        "MLG_THREADS",
+        "Requests each process of `mlg serve` answers at once, one thread each (default: 8).",
+    ),
     Setting(
         "update_token",
         "MLG_UPDATE_TOKEN",
@@ -114,8 +124,8 @@ SETTINGS = (
     Setting(
         "query_workers",
         "MLG_QUERY_WORKERS",
-        "Worker processes that evaluate SPARQL queries over a read-only view of the store "
-        "(default: 2; 0 evaluates in the server process, without a timeout).",
+        "Processes that evaluate SPARQL queries over a read-only view of the store, for each "
+        "worker process of `mlg serve` (default: 2; 0 evaluates in the worker, without a timeout).",
     ),
     Setting(
         "max_rows",
@@ -142,6 +152,7 @@ class Config:
     config_file: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     threads: int = 8
     update_token: str = field(default="", repr=False)
     update_token_file: Path | None = None

@@ -10,6 +10,7 @@ exceptions are translated here into :mod:`mlg.errors`.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -81,6 +82,25 @@ def _translate(error: Exception, location: str) -> Exception:
     return StoreError(f"store {location}: {text}")
 
 
+def _open_read_only(path: str, attempts: int = 20) -> Store:
+    """A read-only view of a store another process may be writing.
+
+    The writer's RocksDB compacts in the background: a file named in the manifest a view
+    has just read can be gone when the view opens it ("Corruption: ... No such file").
+    Opening again reads the new manifest.
+    """
+    delay = 0.005
+    while True:
+        try:
+            return Store.read_only(path)
+        except RuntimeError as error:
+            attempts -= 1
+            if "No such file" not in str(error) or attempts == 0:
+                raise StoreError(f"store {path}: cannot open a read-only view: {error}") from None
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.1)
+
+
 class OxigraphStore:
     """Embedded Oxigraph: on disk when given a path, in memory otherwise."""
 
@@ -90,7 +110,7 @@ class OxigraphStore:
             if path is None:
                 self._store = Store()
             elif read_only:
-                self._store = Store.read_only(str(path))
+                self._store = _open_read_only(str(path))
             else:
                 Path(path).mkdir(parents=True, exist_ok=True)
                 self._store = Store(str(path))

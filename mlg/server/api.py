@@ -4,7 +4,9 @@
 :func:`mlg.lineage.asset`, ``/api/lineage/<ref>`` is :func:`mlg.lineage.trace` (``mlg
 lineage --format json``) and ``/api/impact/<ref>`` is :func:`mlg.lineage.impact` (``mlg
 impact --format json``); every body is :func:`mlg.render.json_text` of the result's
-``as_dict()``, so the API and the CLI print the same bytes. ``/api/openapi.json``
+``as_dict()``, so the API and the CLI print the same bytes. The server passes its
+in-memory :class:`~mlg.lineage_index.LineageIndex`, kept fresh after every write, so a
+small lineage request runs no SPARQL; the answers are the same as from the store. ``/api/openapi.json``
 describes every route (the file ``mlg/server/openapi.json``).
 """
 
@@ -69,7 +71,9 @@ def api_blueprint(state: ServerState) -> Blueprint:
     @blueprint.route("/assets/<path:ref>")
     def asset(ref: str) -> Response:
         """One asset: its properties and its direct neighbours."""
-        return _json(lineage.asset(state.store, lineage.resolve(state.store, state.minter, ref)).as_dict())
+        store, index = state.store, state.lineage
+        node = lineage.resolve(store, state.minter, ref, index=index)
+        return _json(lineage.asset(store, node, index=index).as_dict())
 
     @blueprint.route("/lineage/<path:ref>")
     def trace(ref: str) -> Response:
@@ -78,13 +82,15 @@ def api_blueprint(state: ServerState) -> Blueprint:
         if direction not in ("upstream", "downstream"):
             raise UsageError(f"direction must be upstream or downstream, not {direction!r}")
         depth = _integer("depth", None, 0)
-        root = lineage.resolve(state.store, state.minter, ref)
-        return _json(lineage.trace(state.store, root, direction, depth).as_dict())  # type: ignore[arg-type]
+        store, index = state.store, state.lineage
+        root = lineage.resolve(store, state.minter, ref, index=index)
+        return _json(lineage.trace(store, root, direction, depth, index=index).as_dict())  # type: ignore[arg-type]
 
     @blueprint.route("/impact/<path:ref>")
     def impact(ref: str) -> Response:
         """What depends on an asset, by kind, and the owners to notify."""
-        root = lineage.resolve(state.store, state.minter, ref)
-        return _json(lineage.impact(state.store, root, _integer("depth", None, 0)).as_dict())
+        store, index = state.store, state.lineage
+        root = lineage.resolve(store, state.minter, ref, index=index)
+        return _json(lineage.impact(store, root, _integer("depth", None, 0), index=index).as_dict())
 
     return blueprint

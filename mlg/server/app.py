@@ -25,15 +25,23 @@ from mlg.server.receiver import receiver_blueprint
 from mlg.server.responses import error_response
 from mlg.server.sparql import sparql_blueprint
 from mlg.server.state import ServerState
+from mlg.server.writer import Link
 from mlg.store import GraphStore, open_store
 
 log = logging.getLogger("mlg.server")
 
 
 def create_app(
-    config: Config | None = None, *, store: GraphStore | None = None, executor: Executor | None = None
+    config: Config | None = None,
+    *,
+    store: GraphStore | None = None,
+    executor: Executor | None = None,
+    link: Link | None = None,
 ) -> Flask:
     """The mlg server over ``store`` (default: the store at ``config.store``, opened for writing).
+
+    With ``link``, it is a worker of ``mlg serve``: it reads ``config.store`` read-only and
+    sends writes to the writer process (:mod:`mlg.server.writer`).
 
     >>> from mlg.store import OxigraphStore
     >>> client = create_app(Config(), store=OxigraphStore(None)).test_client()
@@ -41,9 +49,9 @@ def create_app(
     {'status': 'ok'}
     """
     config = config or Config.from_env()
-    if store is None:
+    if store is None and link is None:
         store = open_served_store(config.store)
-    state = ServerState.build(config, store, executor)
+    state = ServerState.build(config, store, executor, link)  # type: ignore[arg-type]
     app = Flask("mlg")
     app.config.update(MAX_CONTENT_LENGTH=config.max_body_bytes, MAX_FORM_MEMORY_SIZE=config.max_body_bytes)
     app.extensions["mlg"] = state
@@ -54,6 +62,7 @@ def create_app(
     app.register_blueprint(receiver_blueprint(state))
     app.register_error_handler(Exception, lambda error: handle_error(error, config))
     app.before_request(lambda: _limit_body(config))
+    app.before_request(state.refresh)
     app.after_request(lambda response: _cors(state, response))
     app.wsgi_app = AccessLog(app.wsgi_app, log_queries=bool(config.log_queries))  # type: ignore[method-assign]
     return app

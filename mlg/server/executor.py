@@ -63,12 +63,6 @@ class QueryJob:
     """The content type for CONSTRUCT and DESCRIBE results."""
 
 
-@dataclass(frozen=True)
-class UpdateJob:
-    text: str
-    base_iri: str | None = None
-
-
 @dataclass
 class Answer:
     content_type: str
@@ -80,7 +74,8 @@ class Answer:
 class Executor(Protocol):
     def query(self, job: QueryJob) -> Answer: ...
 
-    def update(self, job: UpdateJob) -> None: ...
+    def changed(self, generation: int | None = None) -> None:
+        """The store was written: later queries must see it."""
 
 
 class InProcessExecutor:
@@ -98,11 +93,8 @@ class InProcessExecutor:
     def _evaluate(self, job: QueryJob, pipe: Pipe) -> None:
         evaluate(self.store, job, pipe)
 
-    def update(self, job: UpdateJob) -> None:
-        try:
-            self.store.update(job.text, base_iri=job.base_iri)
-        except ValueError as error:  # an unusable base IRI (from the Host header)
-            raise QueryError(f"SPARQL update refused: {error}") from None
+    def changed(self, generation: int | None = None) -> None:
+        """Nothing to do: queries read the store itself."""
 
 
 class Sink(Protocol):

@@ -20,13 +20,14 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from functools import partial
 from pathlib import PurePath
 
 from flask import Blueprint, Request, Response, request
 from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Triple, serialize
 
-from mlg.admission import RESERVED_GRAPHS, Outcome, drop_graph
+from mlg.admission import RESERVED_GRAPHS, Report, drop_graph
 from mlg.errors import Forbidden, NotFoundError, UnsupportedMediaType, UsageError, ValidationFailed
 from mlg.loaders import Request as LoaderRequest
 from mlg.loaders.rdf import FORMATS as RDF_FORMATS
@@ -35,7 +36,8 @@ from mlg.server.executor import Stream
 from mlg.server.negotiation import GRAPHS, choose
 from mlg.server.responses import empty_response
 from mlg.server.state import ServerState
-from mlg.store import GraphName
+from mlg.server.writer import WriteSide
+from mlg.store import GraphName, GraphStore
 from mlg.submission import Record, Submission, sha256_digest
 from mlg.vocab import PREFIXES
 
@@ -125,41 +127,56 @@ def _submission(
         records.extend(loaded.records())
     formats = sorted({name for name, _ in bodies})
     digest = sha256_digest(b"".join(data for _, data in bodies))
-    return Submission(source, "+".join(formats), digest, lambda: iter(records), "request body", graph=graph)
+    # partial, not a lambda: the submission is pickled to the writer process
+    return Submission(source, "+".join(formats), digest, partial(iter, records), "request body", graph=graph)
 
 
-def _merged(state: ServerState, submission: Submission, graph: GraphName) -> Submission:
+def commit_graph(side: WriteSide, submission: Submission, adding: bool) -> tuple[str, Report, bool]:
+    """Admit ``submission`` as its graph's content, or (``adding``, a POST) added to it.
+
+    A write function (:mod:`mlg.server.writer`); returns the admission's status and
+    report, and whether the graph is new.
+    """
+    graph = submission.graph
+    assert graph is not None
+    created = not side.store.has_graph(graph)
+    if adding and not created:
+        submission = _merged(side.store, submission, graph)
+    side.touched(graph)
+    outcome = side.gate.admit(submission)
+    return outcome.status, outcome.report, created
+
+
+def remove_graph(side: WriteSide, graph: GraphName) -> bool:
+    """Drop ``graph`` and its provenance; False if there is no such graph (a write function)."""
+    side.touched(graph)
+    return drop_graph(side.store, graph)
+
+
+def _merged(store: GraphStore, submission: Submission, graph: GraphName) -> Submission:
     """The graph's current content plus the submission, grouped by subject (POST)."""
     by_subject: dict[object, Record] = {}
-    for quad in state.store.graph_quads(graph):
+    for quad in store.graph_quads(graph):
         by_subject.setdefault(quad.subject, []).append(Triple(quad.subject, quad.predicate, quad.object))
     for record in submission.records():
         for triple in record:
             by_subject.setdefault(triple.subject, []).append(triple)
     records = list(by_subject.values())
-    return Submission(
-        submission.source,
-        submission.format,
-        submission.digest,
-        lambda: iter(records),
-        "request body",
-        graph=graph,
-    )
+    return replace(submission, records=partial(iter, records))
 
 
-def _admitted(outcome: Outcome, created: bool, location: str | None = None) -> Response:
+def _admitted(report: Report, created: bool, location: str | None = None) -> Response:
     """201 when the graph is new, else 204; 200 or 201 with the findings when there are warnings."""
-    if not outcome.ok:
-        counts = outcome.report.counts()
+    if not report.conforms:
         raise ValidationFailed(
-            f"{counts['Violation']} SHACL violation(s): nothing of this request was written",
-            report=outcome.report,
+            f"{report.counts()['Violation']} SHACL violation(s): nothing of this request was written",
+            report=report,
         )
     headers = {"Location": location} if location else {}
-    findings = outcome.report.findings
+    findings = report.findings
     if not findings:
         return empty_response(201 if created else 204, headers)
-    body = {"findings": [asdict(finding) for finding in findings], "counts": outcome.report.counts()}
+    body = {"findings": [asdict(finding) for finding in findings], "counts": report.counts()}
     return Response(
         json.dumps(body, ensure_ascii=False) + "\n",
         201 if created else 200,
@@ -205,17 +222,10 @@ def graph_store_blueprint(state: ServerState) -> Blueprint:
         if graph is None:  # POST to the endpoint: a new graph
             graph = state.minter.graph(uuid.uuid4().hex)
             location = graph.value
-        bodies = _bodies(request)
-        submission = _submission(state, graph, bodies, adding=request.method == "POST")
-        with state.write_lock:
-            created = not state.store.has_graph(graph)
-            if request.method == "POST" and not created:
-                submission = _merged(state, submission, graph)
-            try:
-                outcome = state.gate.admit(submission)
-            finally:
-                state.changed()
-        return _admitted(outcome, created, location)
+        adding = request.method == "POST"
+        submission = _submission(state, graph, _bodies(request), adding=adding)
+        _, report, created = state.write(commit_graph, submission, adding)
+        return _admitted(report, created, location)
 
     return blueprint
 
@@ -239,11 +249,6 @@ def _read(state: ServerState, graph: GraphName | None) -> Response:
 def _delete(state: ServerState, graph: GraphName | None) -> Response:
     if graph is None:
         raise UsageError("DELETE needs a graph: /store?graph=IRI or /store?default")
-    with state.write_lock:
-        try:
-            dropped = drop_graph(state.store, graph)
-        finally:
-            state.changed()
-    if not dropped:
+    if not state.write(remove_graph, graph):
         raise NotFoundError(f"there is no {_name(graph)}")
     return empty_response(204)

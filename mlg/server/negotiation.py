@@ -7,8 +7,8 @@ results, for graphs and for the service description alike.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pyoxigraph import QueryResultsFormat, RdfFormat
 from werkzeug.datastructures import MIMEAccept
@@ -53,10 +53,12 @@ BY_CONTENT_TYPE = {rep.content_type: rep for rep in (*SOLUTIONS, *GRAPHS)}
 """A representation by its content type: what crosses a process boundary is the string."""
 
 
-def negotiate(accept: str | None, offers: Sequence[Representation]) -> Representation | None:
+@lru_cache(maxsize=512)
+def negotiate(accept: str | None, offers: tuple[Representation, ...]) -> Representation | None:
     """The offer the client prefers (q-values and wildcards honoured), or None if it takes none.
 
-    A missing or empty Accept header takes the first offer, and so does a tie.
+    A missing or empty Accept header takes the first offer, and so does a tie. Clients
+    send the same few Accept headers again and again: the answers are kept (bounded).
 
     >>> negotiate("text/csv;q=0.5, application/sparql-results+xml", SOLUTIONS).media_type
     'application/sparql-results+xml'
@@ -80,7 +82,7 @@ def negotiate(accept: str | None, offers: Sequence[Representation]) -> Represent
     return by_type[best] if best else None
 
 
-def choose(accept: str | None, offers: Sequence[Representation], what: str) -> Representation:
+def choose(accept: str | None, offers: tuple[Representation, ...], what: str) -> Representation:
     """:func:`negotiate`, or a 406 naming what could have been asked for."""
     chosen = negotiate(accept, offers)
     if chosen is None:

@@ -18,16 +18,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, Response, request
 from pyoxigraph import Literal, NamedNode, Triple
 
+from mlg.admission import Report
 from mlg.errors import InputError, UnsupportedMediaType, ValidationFailed
 from mlg.loaders.openlineage import events_submission, validate_event
 from mlg.server import inputs
 from mlg.server.state import ServerState
+from mlg.server.writer import WriteSide
+from mlg.store import GraphStore
 from mlg.submission import Submission, sha256_digest
 
 PROV_VALUE = NamedNode("http://www.w3.org/ns/prov#value")
@@ -46,9 +50,9 @@ def _source(event: dict[str, Any], text: str) -> str:
     return f"openlineage/event/{hashlib.sha256(text.encode()).hexdigest()[:32]}"
 
 
-def stored_events(state: ServerState, graph: NamedNode) -> list[str]:
+def stored_events(store: GraphStore, graph: NamedNode) -> list[str]:
     """The raw events a run's graph was made from, in the order they came."""
-    rows = state.store.query(f"SELECT ?e ?v WHERE {{ GRAPH {graph} {{ ?e {PROV_VALUE} ?v }} }}")
+    rows = store.query(f"SELECT ?e ?v WHERE {{ GRAPH {graph} {{ ?e {PROV_VALUE} ?v }} }}")
     found = [(row["e"].value, row["v"].value) for row in rows]
     return [value for _, value in sorted(found, key=lambda ev: int(ev[0].rpartition("-")[2]))]
 
@@ -60,14 +64,25 @@ def _with_events(submission: Submission, graph: NamedNode, events: list[str]) ->
     ]
     loaded = list(submission.records())
     records = [*loaded, kept]
-    return Submission(
-        submission.source,
-        submission.format,
-        submission.digest,
-        lambda: iter(records),
-        submission.location,
-        submission.warnings,
-    )
+    return replace(submission, records=partial(iter, records))
+
+
+def admit_event(side: WriteSide, text: str, source: str, graph: NamedNode) -> tuple[str, int, Report]:
+    """Admit the run's events with ``text`` added (a write function: see :mod:`mlg.server.writer`).
+
+    Returns the admission's status (``unchanged`` when the event was there already), the
+    number of events, and the report.
+    """
+    events = stored_events(side.store, graph)
+    if text in events:
+        return "unchanged", len(events), Report()
+    events.append(text)
+    parsed = [json.loads(e) for e in events]
+    digest = sha256_digest("\n".join(events).encode())
+    submission = events_submission(parsed, minter=side.minter, source=source, location=WHERE, digest=digest)
+    side.touched(graph)
+    outcome = side.gate.admit(_with_events(submission, graph, events))
+    return outcome.status, len(events), outcome.report
 
 
 def _event(data: bytes) -> dict[str, Any]:
@@ -102,29 +117,14 @@ def receiver_blueprint(state: ServerState) -> Blueprint:
         text = _canonical(event)
         source = _source(event, text)
         graph = state.minter.graph(source)
-        with state.write_lock:
-            events = stored_events(state, graph)
-            if text in events:
-                return _answer(200, source, graph, "unchanged", len(events), [])
-            events.append(text)
-            parsed = [json.loads(e) for e in events]
-            digest = sha256_digest("\n".join(events).encode())
-            submission = events_submission(
-                parsed, minter=state.minter, source=source, location=WHERE, digest=digest
-            )
-            try:
-                outcome = state.gate.admit(_with_events(submission, graph, events))
-            finally:
-                state.changed()
-        if not outcome.ok:
-            counts = outcome.report.counts()
+        status, events, report = state.write(admit_event, text, source, graph)
+        if not report.conforms:
             raise ValidationFailed(
-                f"{counts['Violation']} SHACL violation(s): the event was not admitted",
-                report=outcome.report,
+                f"{report.counts()['Violation']} SHACL violation(s): the event was not admitted",
+                report=report,
             )
-        findings = [asdict(f) for f in outcome.report.findings]
-        status = 201 if outcome.status == "admitted" else 200
-        return _answer(status, source, graph, outcome.status, len(events), findings)
+        findings = [asdict(f) for f in report.findings]
+        return _answer(201 if status == "admitted" else 200, source, graph, status, events, findings)
 
     return blueprint
 

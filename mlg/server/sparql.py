@@ -21,11 +21,12 @@ from pyoxigraph import NamedNode
 from mlg.errors import QueryError, UnsupportedMediaType, UsageError
 from mlg.server import inputs
 from mlg.server.access_log import note_evaluation, note_operation
-from mlg.server.executor import QueryJob, UpdateJob
+from mlg.server.executor import QueryJob
 from mlg.server.guard import Token
 from mlg.server.negotiation import BOOLEAN, GRAPHS, SOLUTIONS, Representation, choose, negotiate
 from mlg.server.responses import empty_response
 from mlg.server.state import ServerState
+from mlg.server.writer import run_update
 from mlg.sparql import first_keyword
 
 FORM = "application/x-www-form-urlencoded"
@@ -164,12 +165,8 @@ def sparql_blueprint(state: ServerState) -> Blueprint:
         text = operation.text
         if operation.has_dataset:
             text = with_dataset(text, tokens, operation.default_graph, operation.named_graphs)
-        with state.write_lock:
-            note_evaluation(request.environ)
-            try:
-                state.executor.update(UpdateJob(text, request.base_url))
-            finally:
-                state.changed()
+        note_evaluation(request.environ)
+        state.write(run_update, text, request.base_url)
         return empty_response(204)
 
     return blueprint

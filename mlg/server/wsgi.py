@@ -1,18 +1,26 @@
 """``mlg serve``: the app under gunicorn, embedded through its ``BaseApplication`` API.
 
-One worker process with a pool of threads: the on-disk store is locked by one process,
-so more processes could not share it. The store is opened in the worker, after the
-fork (``load`` runs there), never in the arbiter. gunicorn restarts a worker that dies,
-finishes in-flight requests on SIGTERM and on Ctrl-C (``graceful_timeout``), and streams
-responses without a Content-Length as chunked transfer. Its access log is off: the app
-logs each request as one JSON line on stderr (:mod:`mlg.server.access_log`).
+``MLG_WORKERS`` gunicorn worker processes (default: one per core), each with a pool of
+threads, answer requests over their own read-only view of the store; one writer process
+holds the store for writing and runs every write (:mod:`mlg.server.writer`). The writer
+starts first, so a store that cannot be opened is one error line before anything
+listens; the arbiter itself never opens the store (RocksDB does not survive a fork).
+gunicorn restarts a worker that dies, finishes in-flight requests on SIGTERM and on
+Ctrl-C (``graceful_timeout``), and streams responses without a Content-Length as chunked
+transfer; the writer stops after gunicorn, once the writes in flight are done. gunicorn's
+access log is off: the app logs each request as one JSON line on stderr
+(:mod:`mlg.server.access_log`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import signal
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -20,11 +28,13 @@ from gunicorn.app.base import BaseApplication
 from mlg.config import Config
 from mlg.errors import MlgError
 from mlg.server.app import create_app
+from mlg.server.writer import Link, start_writer
 
 
 class Server(BaseApplication):  # type: ignore[misc]
-    def __init__(self, config: Config, *, quiet: bool = False) -> None:
+    def __init__(self, config: Config, link: Link, *, quiet: bool = False) -> None:
         self.mlg_config = config
+        self.link = link
         self.quiet = quiet
         super().__init__()
 
@@ -33,7 +43,7 @@ class Server(BaseApplication):  # type: ignore[misc]
         host = f"[{config.host}]" if ":" in config.host else config.host
         settings: dict[str, Any] = {
             "bind": f"{host}:{config.port}",
-            "workers": 1,
+            "workers": max(config.workers, 1),
             "worker_class": "gthread",
             "threads": max(config.threads, 1),
             "timeout": 60,  # the worker's heartbeat, not a query time limit: threads keep it alive
@@ -65,10 +75,10 @@ class Server(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         _log_requests(quiet=self.quiet)
-        try:  # runs in the worker: the store is opened after the fork
-            return create_app(self.mlg_config)
+        try:  # runs in the worker: its view of the store is opened after the fork
+            return create_app(self.mlg_config, link=self.link)
         except MlgError as error:
-            # One line, not a traceback; gunicorn stops when its only worker cannot boot.
+            # One line, not a traceback; gunicorn stops when a worker cannot boot.
             print(f"mlg: error: {error}", file=sys.stderr, flush=True)
             sys.exit(error.exit_code)
 
@@ -98,5 +108,15 @@ def _graceful_on_interrupt(worker: Any) -> None:
 
 
 def serve(config: Config, *, quiet: bool = False) -> None:
-    """Serve until interrupted (SIGINT, SIGTERM); returns when gunicorn has stopped."""
-    Server(config, quiet=quiet).run()
+    """Serve until interrupted (SIGINT, SIGTERM); returns when gunicorn and the writer have stopped."""
+    arbiter = os.getpid()
+    runtime = Path(tempfile.mkdtemp(prefix="mlg-serve-"))
+    writer = None
+    try:
+        writer = start_writer(config, runtime)
+        Server(config, writer.link, quiet=quiet).run()
+    finally:
+        if os.getpid() == arbiter:  # gunicorn forks its workers in run(): they leave through here too
+            if writer is not None:
+                writer.stop()
+            shutil.rmtree(runtime, ignore_errors=True)

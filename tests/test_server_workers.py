@@ -1,0 +1,116 @@
+"""`mlg serve --workers 2`: reads in two processes, every write in the writer process.
+
+Each request here opens a new connection, so the kernel hands them to either worker:
+whatever worker answers a read must already see every write answered before it (the
+shared generation number and the change log of :mod:`mlg.server.writer`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import pytest
+
+TOKEN = "workers-test-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+TURTLE = {"Content-Type": "text/turtle", **AUTH}
+JSON_RESULTS = {"Accept": "application/sparql-results+json"}
+EX = "https://mlg.example.org/"
+READS = 24
+
+
+def lineage_graph(*, with_edge: bool) -> str:
+    edge = f"<{EX}model/churn> <https://w3id.org/mlg#trainedOn> <{EX}dataset/events> ." if with_edge else ""
+    return f"""
+        @prefix mlg: <https://w3id.org/mlg#> .
+        <{EX}team/growth> a mlg:Team ; mlg:name "Growth" .
+        <{EX}model/churn> a mlg:Model ; mlg:name "churn" ; mlg:status "active" ;
+            mlg:ownedBy <{EX}team/growth> .
+        <{EX}dataset/events> a mlg:Dataset ; mlg:name "events" ; mlg:ownedBy <{EX}team/growth> .
+        {edge}
+    """
+
+
+@pytest.fixture(scope="module")
+def server(serve):
+    return serve({"MLG_UPDATE_TOKEN": TOKEN}, args=("--workers", "2", "--threads", "4"))
+
+
+def upstream_of_churn(server) -> set[str]:
+    reply = server.request("GET", "/api/lineage/" + quote(f"{EX}model/churn", safe="") + "?depth=1")
+    assert reply.status == 200, reply.body
+    return {edge["target"] for edge in json.loads(reply.body)["edges"]}
+
+
+def children(server) -> tuple[set[int], set[int]]:
+    """The arbiter's children: gunicorn workers (forked, the arbiter's command line) and the writer."""
+    pids = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()
+    workers, writers = set(), set()
+    for pid in map(int, pids):
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        (writers if b"mlg.server.writer" in command else workers).add(pid)
+    return workers, writers
+
+
+def test_two_workers_and_one_writer_serve(server):
+    deadline = time.monotonic() + 30
+    while len(children(server)[0]) < 2 and time.monotonic() < deadline:  # the second may still boot
+        time.sleep(0.1)
+    workers, writers = children(server)
+    assert len(workers) == 2 and len(writers) == 1
+
+
+def test_every_worker_sees_a_graph_store_write_at_once(server):
+    graph = "/store?graph=" + quote(f"{EX}graph/workers-gsp", safe="")
+    assert server.request("PUT", graph, lineage_graph(with_edge=True), TURTLE).status in (201, 204)
+    for _ in range(READS):
+        assert server.request("GET", graph, headers={"Accept": "application/n-triples"}).status == 200
+        assert upstream_of_churn(server) == {f"{EX}dataset/events"}
+
+    assert server.request("PUT", graph, lineage_graph(with_edge=False), TURTLE).status == 204
+    for _ in range(READS):
+        assert upstream_of_churn(server) == set()
+
+    assert server.request("DELETE", graph, headers=AUTH).status == 204
+    for _ in range(READS):
+        assert server.request("GET", graph).status == 404
+        assert server.request("GET", "/api/lineage/" + quote(f"{EX}model/churn", safe="")).status == 404
+
+
+def test_every_worker_sees_a_sparql_update_at_once(server):
+    for n in range(6):
+        update = f"INSERT DATA {{ GRAPH <{EX}graph/workers-update> {{ <{EX}n/{n}> <{EX}p> {n} }} }}"
+        reply = server.request(
+            "POST", "/sparql", update, {"Content-Type": "application/sparql-update", **AUTH}
+        )
+        assert reply.status == 204, reply.body
+        for _ in range(4):
+            query = f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{EX}graph/workers-update> {{ ?s ?p ?o }} }}"
+            reply = server.request("GET", "/sparql?" + urlencode({"query": query}), headers=JSON_RESULTS)
+            assert reply.status == 200, reply.body
+            assert json.loads(reply.body)["results"]["bindings"][0]["n"]["value"] == str(n + 1)
+
+
+def test_a_refused_write_answers_its_findings_through_the_writer_and_changes_nothing(server):
+    graph = "/store?graph=" + quote(f"{EX}graph/workers-refused", safe="")
+    invalid = f'@prefix mlg: <https://w3id.org/mlg#> .\n<{EX}model/x> a mlg:Model ; mlg:status "active" .'
+    reply = server.request("PUT", graph, invalid, TURTLE)
+    assert reply.status == 422, reply.body
+    answer = json.loads(reply.body)
+    assert "SHACL violation" in answer["error"]["message"] and answer["findings"]
+    assert server.request("GET", graph).status == 404
+
+
+def test_an_error_raised_in_the_writer_is_the_same_http_error(server):
+    # The worker only screens the text (SERVICE, LOAD); pyoxigraph parses it in the writer.
+    broken = f"INSERT DATA {{ GRAPH <{EX}g> {{ <{EX}s> <{EX}p> }} }}"
+    reply = server.request("POST", "/sparql", broken, {"Content-Type": "application/sparql-update", **AUTH})
+    assert reply.status == 400, reply.body
+    assert "SPARQL syntax error" in json.loads(reply.body)["error"]["message"]
+    assert (
+        server.request("DELETE", "/store?graph=" + quote(f"{EX}graph/never", safe=""), headers=AUTH).status
+        == 404
+    )
