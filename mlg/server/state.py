@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from mlg.admission import Gate
@@ -34,9 +34,10 @@ class ServerState:
     lineage: LineageIndex
     """The lineage edges, kinds and names of ``store``, in memory: the lineage API reads them."""
     cors_origins: frozenset[str]
-    writer: LocalWriter | RemoteWriter
     freshness: Freshness | None = None
     """In a worker of ``mlg serve``: tells when the writer process has written."""
+    writer: LocalWriter | RemoteWriter = field(init=False)
+    """Where writes run: this process, or the writer process of ``mlg serve``."""
 
     @classmethod
     def build(
@@ -64,7 +65,6 @@ class ServerState:
             description=Description(store),
             lineage=LineageIndex.build(store),
             cors_origins=frozenset(Config.split(config.cors_origins)),
-            writer=None,  # type: ignore[arg-type]
             freshness=freshness,
         )
         if link is not None:
