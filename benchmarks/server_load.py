@@ -848,7 +848,9 @@ def main(argv: list[str] | None = None) -> int:
         "--compare-seconds", type=float, default=10.0, help="measured seconds of each single-type run"
     )
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds before each run")
-    parser.add_argument("--threads", type=int, default=8, help="mlg serve --threads")
+    parser.add_argument(
+        "--threads", type=int, default=4, help="mlg serve --threads (threads per worker process)"
+    )
     parser.add_argument(
         "--load-generator",
         choices=("wrk", "python"),

@@ -68,7 +68,7 @@ SETTINGS = (
     Setting(
         "threads",
         "MLG_THREADS",
-        "Requests each process of `mlg serve` answers at once, one thread each (default: 8).",
+        "Requests each process of `mlg serve` answers at once, one thread each (default: 4).",
     ),
     Setting(
         "update_token",
@@ -153,7 +153,7 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
-    threads: int = 8
+    threads: int = 4
     update_token: str = field(default="", repr=False)
     update_token_file: Path | None = None
     read_token: str = field(default="", repr=False)

@@ -122,18 +122,19 @@ def test_lineage_and_impact_are_what_the_cli_prints(demo_loaded, mlg):
     store = open_store(demo_loaded)
     client = create_app(Config(), store=store).test_client()
     upstream = client.get("/api/lineage/service:checkout-api")
-    assert upstream.get_data(as_text=True) == cli_upstream
+    # The same JSON: the API's compact, the CLI's indented.
+    assert upstream.get_json() == json.loads(cli_upstream)
     checked(upstream)
     downstream = client.get(
         "/api/lineage/dataset:s3://payments-raw/transactions?direction=downstream&depth=2"
     )
-    assert downstream.get_data(as_text=True) == cli_downstream
+    assert downstream.get_json() == json.loads(cli_downstream)
     assert checked(downstream)["depth"] == 2
     impact = client.get("/api/impact/dataset:s3://payments-raw/transactions-v1")
-    assert impact.get_data(as_text=True) == cli_impact
+    assert impact.get_json() == json.loads(cli_impact)
     assert checked(impact)["owners"]
     search = client.get("/api/assets?q=fraud&kind=model")
-    assert search.get_data(as_text=True) == cli_search
+    assert search.get_json() == json.loads(cli_search)
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,8 @@
 :func:`mlg.lineage.asset`, ``/api/lineage/<ref>`` is :func:`mlg.lineage.trace` (``mlg
 lineage --format json``) and ``/api/impact/<ref>`` is :func:`mlg.lineage.impact` (``mlg
 impact --format json``); every body is :func:`mlg.render.json_text` of the result's
-``as_dict()``, so the API and the CLI print the same bytes. The server passes its
+``as_dict()``, so the API answers the same JSON the CLI prints (compact rather than
+indented). The server passes its
 in-memory :class:`~mlg.lineage_index.LineageIndex`, kept fresh after every write, so a
 small lineage request runs no SPARQL; the answers are the same as from the store. ``/api/openapi.json``
 describes every route (the file ``mlg/server/openapi.json``).
@@ -24,7 +25,7 @@ OPENAPI = Path(__file__).with_name("openapi.json")
 
 
 def _json(data: object) -> Response:
-    return Response(render.json_text(data) + "\n", mimetype="application/json")
+    return Response(render.json_text(data, compact=True) + "\n", mimetype="application/json")
 
 
 def _integer(name: str, default: int | None, minimum: int) -> int | None:

@@ -97,7 +97,8 @@ def _too_large(config: Config) -> str:
 
 
 def _limit_body(config: Config) -> None:
-    if request.content_length is not None and request.content_length > config.max_body_bytes:
+    declared = request.environ.get("CONTENT_LENGTH")  # the raw header: most requests have none
+    if declared and request.content_length is not None and request.content_length > config.max_body_bytes:
         raise PayloadTooLarge(_too_large(config))
 
 

