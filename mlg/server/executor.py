@@ -144,17 +144,51 @@ def evaluate(store: GraphStore, job: QueryJob, sink: Sink, max_rows: int | None 
 
 
 def _capped(solutions: QuerySolutions, max_rows: int) -> tuple[QuerySolutions, bool]:
-    """The first ``max_rows`` solutions, and whether there were more."""
-    names = [variable.value for variable in solutions.variables]
-    lines = ["\t".join(f"?{name}" for name in names)]
-    truncated = False
-    for count, solution in enumerate(solutions):
-        if count == max_rows:
-            truncated = True
-            break
-        lines.append("\t".join("" if term is None else str(term) for term in solution))
-    lines.append("")
-    return parse_query_results("\n".join(lines).encode(), QueryResultsFormat.TSV), truncated  # type: ignore[return-value]
+    """The first ``max_rows`` solutions, and whether there were more.
+
+    pyoxigraph writes them as TSV (in Rust, a chunk at a time) until one more row than
+    ``max_rows`` is there; those are read back as solutions, to be written in the
+    format asked for.
+    """
+    lines = _FirstLines(max_rows + 2)  # the header, max_rows rows, and one more
+    with contextlib.suppress(_Enough):
+        solutions.serialize(lines, QueryResultsFormat.TSV)
+    kept = lines.first(max_rows + 1)
+    return parse_query_results(kept, QueryResultsFormat.TSV), lines.full  # type: ignore[return-value]
+
+
+class _Enough(Exception):
+    """Raised into pyoxigraph's serializer to stop it: the rows wanted are there."""
+
+
+class _FirstLines(io.RawIOBase):
+    """Keeps what is written until it holds ``wanted`` lines, then refuses more."""
+
+    def __init__(self, wanted: int) -> None:
+        super().__init__()
+        self.data = bytearray()
+        self.lines = 0
+        self.wanted = wanted
+        self.full = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: object) -> int:
+        if self.full:
+            raise _Enough
+        chunk = bytes(data)  # type: ignore[call-overload]
+        self.data += chunk
+        self.lines += chunk.count(b"\n")
+        if self.lines >= self.wanted:
+            self.full = True
+            raise _Enough
+        return len(chunk)
+
+    def first(self, count: int) -> bytes:
+        """The first ``count`` lines (all there are, if fewer)."""
+        parts = self.data.split(b"\n", count)
+        return b"\n".join(parts[:count]) + b"\n" if len(parts) > count else bytes(self.data)
 
 
 _END = object()

@@ -14,7 +14,7 @@ from mlg.server.auth import Tokens
 from mlg.server.description import Description
 from mlg.server.executor import Executor
 from mlg.server.guard import Policy, Token, inspect
-from mlg.server.workers import default_executor
+from mlg.server.workers import ProcessExecutor, default_executor
 from mlg.server.writer import Freshness, Link, LocalWriter, RemoteWriter, WriteSide
 from mlg.store import GraphName, GraphStore
 
@@ -53,6 +53,8 @@ class ServerState:
             executor = default_executor(
                 store, workers=config.query_workers, timeout=config.query_timeout, max_rows=config.max_rows
             )
+            if link is not None and isinstance(executor, ProcessExecutor):
+                executor.start()  # a worker of mlg serve: the first queries need not wait for them
         state = cls(
             config=config,
             store=store,

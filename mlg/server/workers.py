@@ -160,8 +160,8 @@ class _Worker:
 class ProcessExecutor:
     """Queries in a pool of worker processes over a read-only view, cut at ``timeout`` seconds.
 
-    Workers start at the first query; :meth:`changed` must be called after each
-    committed write, so that they reopen their views.
+    Workers start at the first query, or at :meth:`start`; :meth:`changed` must be
+    called after each committed write, so that they reopen their views.
     """
 
     def __init__(
@@ -180,13 +180,20 @@ class ProcessExecutor:
         """The store was written (to ``generation``, the writer process's count, when given)."""
         self.generation = self.generation + 1 if generation is None else generation
 
-    def _checkout(self, deadline: float) -> _Worker:
-        with self._lock:
-            if not self._started:  # the first query waits for the pool to start
+    def start(self) -> None:
+        """Start the worker processes now, in the background (each takes about a second)."""
+        threading.Thread(target=self._start_pool, name="mlg-query-pool", daemon=True).start()
+
+    def _start_pool(self) -> None:
+        with self._lock:  # a query arriving meanwhile waits here for the pool
+            if not self._started:
                 self._started = True
                 for worker in [_Worker(self.path) for _ in range(self.size)]:
                     if worker.wait_ready():
                         self._idle.put(worker)
+
+    def _checkout(self, deadline: float) -> _Worker:
+        self._start_pool()
         try:
             return self._idle.get(timeout=max(deadline - time.monotonic(), 0))
         except queue.Empty:
