@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import fields
 from pathlib import Path
 
@@ -30,7 +31,8 @@ def test_every_setting_is_a_field_and_every_field_a_setting():
 
 def test_defaults():
     config = Config.from_env()
-    assert (config.host, config.port, config.threads) == ("127.0.0.1", 8000, 8)
+    assert (config.host, config.port, config.threads) == ("127.0.0.1", 8000, 4)
+    assert config.workers == (os.cpu_count() or 1)
     assert config.update_token == "" and config.service_allow == "" and config.cors_origins == ""
     assert config.max_body_bytes == 64 * 1024 * 1024
 
