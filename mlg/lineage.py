@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from mlg.lineage_index import LineageFacts, LineageIndex
 
 Direction = Literal["upstream", "downstream"]
+MATCHES = 20
+"""Most nodes of one name :func:`resolve` lists (``find_by_name.rq`` has the same LIMIT)."""
 SAME_AS = "sameAs"
 Row = tuple[Any, NamedNode, Any]
 """An edge as the step queries return it: (source, predicate, target)."""
@@ -346,8 +348,12 @@ def resolve(store: GraphStore, minter: Minter, ref: str, *, index: LineageIndex 
         if not known and not store.query(resources.query("node_exists"), {"node": node}):
             raise NotFoundError(f"{ref} ({node.value}) is not in the store")
         return node
-    found = store.query(resources.query("find_by_name"), {"wanted": RdfLiteral(ref)})
-    matches = [row["node"] for row in found]
+    if index is not None:
+        with index.reading() as facts:
+            matches = facts.named(ref)[:MATCHES]
+    else:
+        found = store.query(resources.query("find_by_name"), {"wanted": RdfLiteral(ref)})
+        matches = [row["node"] for row in found]
     if not matches:
         raise NotFoundError(f"no asset is named {ref!r}; give its IRI or kind:id (e.g. model:{ref})")
     if len(matches) > 1:

@@ -145,6 +145,8 @@ class LineageFacts:
     def __init__(self) -> None:
         self._nodes: dict[Any, _Node] = {}
         self._graphs: dict[GraphName, _Contribution] = {}
+        self._by_name: dict[str, set[Any]] = {}
+        """Nodes by lower-cased name: finding "the fraud model" by name is a look-up, not a scan."""
 
     # -------------------------------------------------------------- reading
 
@@ -175,6 +177,10 @@ class LineageFacts:
         """Whether a graph states an edge, a kind or a name of the node."""
         return node in self._nodes
 
+    def named(self, name: str) -> list[Any]:
+        """The nodes named ``name``, ignoring case (as ``find_by_name.rq``), in IRI order."""
+        return sorted(self._by_name.get(name.lower(), ()), key=lambda node: node.value)
+
     def graphs(self) -> list[GraphName]:
         """The graphs that contribute something."""
         return list(self._graphs)
@@ -190,21 +196,33 @@ class LineageFacts:
         """Forget what ``graph`` stated, then add what it states now."""
         for node, slots in _by_node(self._graphs.pop(graph, EMPTY)).items():
             record = self._nodes[node]
+            named = record.names
             for slot, gone in slots.items():
                 setattr(record, slot, _without(getattr(record, slot), gone, _WIDTH[slot]))
-            self._changed(record, slots)
+            self._changed(record, slots, named)
         if contribution == EMPTY:
             return
         self._graphs[graph] = contribution
         for node, slots in _by_node(contribution).items():
             record = self._nodes.get(node) or self._nodes.setdefault(node, _Node(node))
+            named = record.names
             for slot, added in slots.items():
                 setattr(record, slot, getattr(record, slot) + tuple(added))
-            self._changed(record, slots)
+            self._changed(record, slots, named)
 
-    def _changed(self, record: _Node, slots: dict[str, list[Any]]) -> None:
+    def _changed(self, record: _Node, slots: dict[str, list[Any]], named: tuple[str, ...]) -> None:
+        """Derived facts after a change: the kind, the name look-up (``named``: the names before)."""
         if "types" in slots:
             record.kind = ontology().kind(record.types)
+        if "names" in slots:
+            before, after = {n.lower() for n in named}, {n.lower() for n in record.names}
+            for key in before - after:
+                nodes = self._by_name[key]
+                nodes.discard(record.term)
+                if not nodes:
+                    del self._by_name[key]
+            for key in after - before:
+                self._by_name.setdefault(key, set()).add(record.term)
         if record.empty():
             del self._nodes[record.term]
 

@@ -7,8 +7,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from pyoxigraph import DefaultGraph, NamedNode
+from pyoxigraph import DefaultGraph, Literal, NamedNode
 
+from mlg import resources
 from mlg.admission import Gate, drop_graph
 from mlg.identity import Minter
 from mlg.lineage import asset, impact, resolve, trace
@@ -119,6 +120,11 @@ def assert_current(store: OxigraphStore, index: LineageIndex) -> None:
     assert_same_traces(store, index, nodes)
     for node in nodes:
         assert index.knows(node) == fresh.knows(node)
+    for row in store.query("SELECT DISTINCT ?name WHERE { ?node <https://w3id.org/mlg#name> ?name }"):
+        name = row["name"].value
+        found = store.query(resources.query("find_by_name"), {"wanted": Literal(name.upper())})
+        with index.reading() as facts:
+            assert facts.named(name.upper()) == sorted((r["node"] for r in found), key=str)
 
 
 def test_refresh_follows_added_replaced_and_dropped_graphs(store, minter, write):
@@ -134,6 +140,7 @@ def test_refresh_follows_added_replaced_and_dropped_graphs(store, minter, write)
     admit(gate, minter, write, "a.yaml", ["a0", "a3"], {"a2": ["a3"]}, {"a2": "Second name"})  # replaced
     index.refresh(store, [first])
     assert_current(store, index)
+    assert resolve(store, minter, "second NAME", index=index) == minter.asset("dataset", "a2")
     assert not index.knows(minter.asset("dataset", "a1"))
 
     assert drop_graph(store, second)
