@@ -13,6 +13,9 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
+from pyoxigraph import DefaultGraph, NamedNode
+
+from mlg.server.writer import ChangeLog
 
 TOKEN = "workers-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -114,3 +117,24 @@ def test_an_error_raised_in_the_writer_is_the_same_http_error(server):
         server.request("DELETE", "/store?graph=" + quote(f"{EX}graph/never", safe=""), headers=AUTH).status
         == 404
     )
+
+
+def test_the_change_log_gives_a_view_only_the_writes_it_holds(tmp_path):
+    log = ChangeLog(tmp_path / "changes.log")
+    log.path.touch()
+    a, b = NamedNode("https://example.org/a"), NamedNode("https://example.org/b")
+    log.append(1, [a])
+    log.append(2, [b, DefaultGraph()])
+    log.append(3, None)  # a SPARQL update: anything
+    changed, offset = log.read(0, 1)
+    assert changed == [a]
+    changed, offset = log.read(offset, 2)  # a view opened at 2 holds write 2, not yet 3
+    assert changed == sorted([b, DefaultGraph()], key=str)
+    assert log.read(offset, 2) == ([], offset)
+    with log.path.open("a") as file:
+        file.write("4\thttps://example.org/c")  # the writer is mid-line
+    changed, offset = log.read(offset, 4)
+    assert changed is None  # write 3 changed anything; the half line waits
+    with log.path.open("a") as file:
+        file.write("\n")
+    assert log.read(offset, 4)[0] == [NamedNode("https://example.org/c")]
