@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -38,6 +39,7 @@ class ServerState:
     """In a worker of ``mlg serve``: tells when the writer process has written."""
     writer: LocalWriter | RemoteWriter = field(init=False)
     """Where writes run: this process, or the writer process of ``mlg serve``."""
+    _catching_up: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def build(
@@ -85,13 +87,14 @@ class ServerState:
 
     def refresh(self) -> None:
         """Catch up with the writer process's writes (each request starts with this)."""
-        if self.freshness is None:
+        if self.freshness is None or self.freshness.current():
             return
-        fresh = self.freshness.poll()
-        if fresh is not None:
-            store, changed = fresh
-            self.store = self.description.store = store
-            self._changed(changed)
+        with self._catching_up:  # a request starting meanwhile waits: it must see the write too
+            fresh = self.freshness.poll()
+            if fresh is not None:
+                store, changed = fresh
+                self.store = self.description.store = store
+                self._changed(changed)
 
     def _changed(self, changed: list[GraphName] | None) -> None:
         """After a write: ``changed`` are the graphs written (None: maybe any)."""

@@ -200,20 +200,23 @@ class Freshness:
         self.seen = self.generation.value
         self.store = OxigraphStore(store_path, read_only=True)  # holds every write up to seen
         _, self.offset = self.log.read(0, self.seen)
-        self._lock = threading.Lock()
+
+    def current(self) -> bool:
+        """Whether the view holds every write so far (a read of shared memory)."""
+        return self.generation.value == self.seen
 
     def poll(self) -> tuple[OxigraphStore, list[GraphName] | None] | None:
-        """None when nothing was written since the last poll; else a fresh view and what changed."""
-        if self.generation.value == self.seen:
+        """None when nothing was written since the last poll; else a fresh view and what changed.
+
+        Not thread-safe: the caller polls one thread at a time.
+        """
+        generation = self.generation.value
+        if generation == self.seen:
             return None
-        with self._lock:
-            generation = self.generation.value
-            if generation == self.seen:
-                return None
-            store = OxigraphStore(self.store_path, read_only=True)  # sees every write up to generation
-            changed, self.offset = self.log.read(self.offset, generation)
-            self.store, self.seen = store, generation
-            return store, changed
+        store = OxigraphStore(self.store_path, read_only=True)  # holds every write up to generation
+        changed, self.offset = self.log.read(self.offset, generation)
+        self.store, self.seen = store, generation
+        return store, changed
 
 
 class RemoteWriter:
