@@ -276,7 +276,7 @@ def children_cpu() -> float:
 
 
 class RssSampler(threading.Thread):
-    """Every second: RSS of the server's arbiter, its worker(s) and their query workers."""
+    """Every second: RSS of the server's arbiter, its children (workers, writer), their query processes."""
 
     def __init__(self, root: int) -> None:
         super().__init__(daemon=True)
@@ -743,7 +743,7 @@ def rss_table(samples: list[tuple[float, float, float, float]]) -> str:
     peak = max(samples, key=lambda s: s[1] + s[2] + s[3])
     picks["max (total)"] = peak
     lines = [
-        "| when | s | arbiter MiB | gunicorn worker MiB | query workers MiB | total MiB |",
+        "| when | s | arbiter MiB | gunicorn workers and writer MiB | query processes MiB | total MiB |",
         "|---|--:|--:|--:|--:|--:|",
     ]
     for label, (t, arbiter, worker, queries) in picks.items():
@@ -1032,8 +1032,8 @@ def main(argv: list[str] | None = None) -> int:
             + ".\n"
         )
         print(
-            "Server RSS (sampled every second over all mlg runs; arbiter, its gunicorn worker, "
-            "the query workers):\n"
+            "Server RSS (sampled every second over all mlg runs; the arbiter, its children "
+            "(gunicorn workers and the writer process), the query processes):\n"
         )
         print(rss_table(sampler.samples) + "\n")
         if not (args.no_rdflib and args.no_reference):
