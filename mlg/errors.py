@@ -77,6 +77,12 @@ class StoreLockedError(StoreError):
     http_status = 503
 
 
+class WriterUnavailable(StoreError):
+    """The writer process of ``mlg serve`` does not answer (it is stopping, or died)."""
+
+    http_status = 503
+
+
 class QueryTimeout(MlgError):
     """A query ran past MLG_QUERY_TIMEOUT, or no query worker came free in that time."""
 

@@ -8,6 +8,9 @@ shared generation number and the change log of :mod:`mlg.server.writer`).
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 import time
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -138,3 +141,21 @@ def test_the_change_log_gives_a_view_only_the_writes_it_holds(tmp_path):
     with log.path.open("a") as file:
         file.write("\n")
     assert log.read(offset, 4)[0] == [NamedNode("https://example.org/c")]
+
+
+def test_a_dead_writer_stops_the_server_with_one_line_and_the_store_is_kept(serve):
+    server = serve({"MLG_UPDATE_TOKEN": TOKEN}, args=("--workers", "2"))
+    graph = "/store?graph=" + quote(f"{EX}graph/before-the-kill", safe="")
+    assert server.request("PUT", graph, lineage_graph(with_edge=True), TURTLE).status == 201
+    (writer,) = children(server)[1]
+    os.kill(writer, signal.SIGKILL)
+    # The server stops, so that its supervisor starts it again: not a server that reads but never writes.
+    assert server.process.wait(timeout=60) == 3
+    (line,) = [line for line in server.log if line.startswith("mlg: error:")]
+    # The status is known unless gunicorn's arbiter, which reaps its children, got it first.
+    ended = (
+        r"mlg: error: the writer process ended( \(exit status -9\))?, so the server stopped; start it again"
+    )
+    assert re.fullmatch(ended, line.rstrip("\n"))
+    restarted = serve(store=server.store)
+    assert restarted.request("GET", graph).status == 200

@@ -45,7 +45,7 @@ from pyoxigraph import DefaultGraph, NamedNode
 
 from mlg.admission import Gate
 from mlg.config import Config
-from mlg.errors import MlgError, QueryError, StoreError
+from mlg.errors import MlgError, QueryError, StoreError, WriterUnavailable
 from mlg.identity import Minter
 from mlg.store import GraphName, GraphStore, OxigraphStore
 
@@ -236,7 +236,9 @@ class RemoteWriter:
                 ok, value = self._conn.recv()
             except (OSError, EOFError):
                 self._conn = None
-                raise StoreError("the writer process is not answering (the server is stopping?)") from None
+                raise WriterUnavailable(
+                    "the writer process does not answer: the server is stopping"
+                ) from None
         if not ok:
             raise value
         return value  # type: ignore[no-any-return]
@@ -251,8 +253,20 @@ class WriterProcess:
     def __init__(self, process: subprocess.Popen[bytes], link: Link) -> None:
         self.process = process
         self.link = link
+        self._stopping = False
+
+    def watch(self, ended: Callable[[int], None]) -> None:
+        """Call ``ended(exit code)``, from a thread, if the process ends before :meth:`stop`."""
+
+        def wait() -> None:
+            code = self.process.wait()
+            if not self._stopping:
+                ended(code)
+
+        threading.Thread(target=wait, name="mlg-writer-watch", daemon=True).start()
 
     def stop(self, timeout: float = 60) -> None:
+        self._stopping = True
         with contextlib.suppress(OSError):
             self.process.stdin.close()  # type: ignore[union-attr]
         try:

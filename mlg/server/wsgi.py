@@ -26,7 +26,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from mlg.config import Config
-from mlg.errors import MlgError
+from mlg.errors import MlgError, StoreError
 from mlg.server.app import create_app
 from mlg.server.writer import Link, start_writer
 
@@ -119,9 +119,23 @@ def serve(config: Config, *, quiet: bool = False) -> None:
     arbiter = os.getpid()
     runtime = Path(tempfile.mkdtemp(prefix="mlg-serve-"))
     writer = None
+    died: list[int] = []
+
+    def writer_died(code: int) -> None:  # stop, so that a supervisor restarts the whole server
+        died.append(code)
+        os.kill(arbiter, signal.SIGTERM)
+
     try:
         writer = start_writer(config, runtime)
-        Server(config, writer.link, quiet=quiet).run()
+        writer.watch(writer_died)
+        try:
+            Server(config, writer.link, quiet=quiet).run()
+        except SystemExit:
+            if not died or os.getpid() != arbiter:
+                raise
+        if died:
+            status = f" (exit status {died[0]})" if died[0] else ""
+            raise StoreError(f"the writer process ended{status}, so the server stopped; start it again")
     finally:
         if os.getpid() == arbiter:  # gunicorn forks its workers in run(): they leave through here too
             if writer is not None:
