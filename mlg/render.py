@@ -188,7 +188,8 @@ def json_text(data: Any, *, compact: bool = False) -> str:
     """The JSON every face of mlg prints and answers (``--format json``, the lineage API).
 
     Indented for people; ``compact`` for programs (the API): then the standard library
-    keeps its C encoder, about ten times faster than with ``indent``.
+    keeps its C encoder, about three times faster than with ``indent`` (33 against 107 us
+    for a lineage of 10 nodes).
     """
     if compact:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
