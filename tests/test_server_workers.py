@@ -100,6 +100,24 @@ def test_every_worker_sees_a_sparql_update_at_once(server):
             assert json.loads(reply.body)["results"]["bindings"][0]["n"]["value"] == str(n + 1)
 
 
+def test_the_lineage_api_follows_a_sparql_update_once_the_worker_has_reread_the_lineage(server):
+    # An update may change any graph: each worker re-reads all of them aside, and answers
+    # lineage from the state before until it is done (seconds on a large store).
+    edge = f"<{EX}model/sparql-made> <https://w3id.org/mlg#trainedOn> <{EX}dataset/sparql-source>"
+    update = f"""INSERT DATA {{ GRAPH <{EX}graph/workers-lineage-update> {{
+        <{EX}model/sparql-made> a <https://w3id.org/mlg#Model> . {edge} }} }}"""
+    reply = server.request("POST", "/sparql", update, {"Content-Type": "application/sparql-update", **AUTH})
+    assert reply.status == 204, reply.body
+    path = "/api/lineage/" + quote(f"{EX}model/sparql-made", safe="") + "?depth=1"
+    deadline = time.monotonic() + 30
+    seen = 0
+    while seen < READS and time.monotonic() < deadline:  # READS answers in a row, from either worker
+        reply = server.request("GET", path)
+        found = reply.status == 200 and {e["target"] for e in json.loads(reply.body)["edges"]}
+        seen = seen + 1 if found == {f"{EX}dataset/sparql-source"} else 0
+    assert seen == READS
+
+
 def test_a_refused_write_answers_its_findings_through_the_writer_and_changes_nothing(server):
     graph = "/store?graph=" + quote(f"{EX}graph/workers-refused", safe="")
     invalid = f'@prefix mlg: <https://w3id.org/mlg#> .\n<{EX}model/x> a mlg:Model ; mlg:status "active" .'

@@ -99,8 +99,15 @@ class ServerState:
     def _changed(self, changed: list[GraphName] | None) -> None:
         """After a write: ``changed`` are the graphs written (None: maybe any)."""
         self.description.invalidate()
-        self.lineage.refresh(self.store, changed)
         self.executor.changed(self.freshness.seen if self.freshness else None)
+        if changed is None and self.freshness is not None:
+            # A SPARQL update: re-reading every graph takes seconds on a large store, so a
+            # worker of mlg serve does it aside, answering lineage from the state before.
+            threading.Thread(
+                target=self.lineage.refresh, args=(self.store, None), name="mlg-lineage-rebuild", daemon=True
+            ).start()
+        else:
+            self.lineage.refresh(self.store, changed)
 
     def inspect(self, text: str) -> list[Token]:
         """The tokens of a query or update, or the error saying why it may not run."""
