@@ -13,6 +13,7 @@ import sys
 import textwrap
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,6 +126,12 @@ class LiveServer:
             return Reply(response.status, response.headers, response.read())
         finally:
             connection.close()
+
+    def query(self, text: str, accept: str = "application/sparql-results+json") -> Reply:
+        """A SPARQL query by GET, as most clients send it."""
+        return self.request(
+            "GET", "/sparql?" + urllib.parse.urlencode({"query": text}), headers={"Accept": accept}
+        )
 
     def stop(self) -> None:
         """Stop as a service manager would (SIGTERM), killing it if it has not stopped in 20 s."""

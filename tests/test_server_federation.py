@@ -72,9 +72,7 @@ def run_mlg(*args: str):
 
 
 def select(server, text: str) -> tuple[int, list[dict[str, str]] | str]:
-    reply = server.request(
-        "GET", "/sparql?" + urlencode({"query": text}), headers={"Accept": "application/sparql-results+json"}
-    )
+    reply = server.query(text)
     body = json.loads(reply.body)
     if reply.status != 200:
         return reply.status, body["error"]["message"]

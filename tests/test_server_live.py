@@ -14,7 +14,6 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlencode
 
 import pytest
 
@@ -47,23 +46,19 @@ def server(serve):
     return server
 
 
-def query(server, text: str, accept: str = "application/sparql-results+json"):
-    return server.request("GET", "/sparql?" + urlencode({"query": text}), headers={"Accept": accept})
-
-
 def test_health_and_readiness(server):
     assert json.loads(server.request("GET", "/healthz").body) == {"status": "ok"}
     assert json.loads(server.request("GET", "/readyz").body) == {"status": "ready"}
 
 
 def test_a_large_answer_is_streamed_in_chunks(server):
-    reply = query(server, "SELECT ?s ?v { GRAPH <http://example.org/big> { ?s ?p ?v } }")
+    reply = server.query("SELECT ?s ?v { GRAPH <http://example.org/big> { ?s ?p ?v } }")
     assert reply.status == 200
     assert reply.headers["Transfer-Encoding"] == "chunked" and "Content-Length" not in reply.headers
     bindings = json.loads(reply.body)["results"]["bindings"]
     assert len(bindings) == ROWS
     construct = "CONSTRUCT { ?s ?p ?v } WHERE { GRAPH <http://example.org/big> { ?s ?p ?v } }"
-    reply = query(server, construct, "application/n-triples")
+    reply = server.query(construct, "application/n-triples")
     assert reply.status == 200
     assert reply.headers["Transfer-Encoding"] == "chunked"
     assert reply.body.count(b"\n") == ROWS
@@ -75,9 +70,9 @@ def test_hostile_requests_get_their_errors_while_other_clients_get_answers(serve
     billion_laughs = {"Content-Type": "application/rdf+xml", **AUTH}
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     hostile = [
-        (lambda: query(server, "SELECT * { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"), 400),
-        (lambda: query(server, "SELECT * { SERVICE <http://169.254.169.254/latest/> { ?s ?p ?o } }"), 400),
-        (lambda: query(server, "SELECT * { SERVICE <http://localhost/sparql> { ?s ?p ?o } }"), 400),
+        (lambda: server.query("SELECT * { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"), 400),
+        (lambda: server.query("SELECT * { SERVICE <http://169.254.169.254/latest/> { ?s ?p ?o } }"), 400),
+        (lambda: server.query("SELECT * { SERVICE <http://localhost/sparql> { ?s ?p ?o } }"), 400),
         (lambda: server.request("POST", "/sparql", "LOAD <http://example.org/x>", update), 400),
         (
             lambda: server.request("POST", "/sparql", "CLEAR ALL", {**update, "Authorization": "Bearer no"}),
@@ -89,7 +84,7 @@ def test_hostile_requests_get_their_errors_while_other_clients_get_answers(serve
     ]
 
     def normal():
-        reply = query(server, count)
+        reply = server.query(count)
         return reply.status, json.loads(reply.body)["results"]["bindings"][0]["n"]["value"]
 
     with ThreadPoolExecutor(max_workers=12) as pool:
@@ -164,7 +159,7 @@ def test_sigterm_and_ctrl_c_finish_in_flight_requests_and_stop_cleanly(serve, st
     results: list[tuple[int, bytes]] = []
 
     def ask() -> None:
-        reply = query(server, slow)
+        reply = server.query(slow)
         results.append((reply.status, reply.body))
 
     thread = threading.Thread(target=ask)
@@ -198,7 +193,7 @@ def test_sigterm_finishes_an_in_flight_write_and_the_restarted_store_holds_it(se
     assert results == [201]
     restarted = serve(store=server.store)
     count = f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
-    reply = query(restarted, count)
+    reply = restarted.query(count)
     assert json.loads(reply.body)["results"]["bindings"][0]["n"]["value"] == str(triples)
 
 
@@ -207,7 +202,7 @@ def test_mlg_demo_serves_what_it_loaded(serve, tmp_path):
         command=["demo", "--store", str(tmp_path / "demo"), "--port", "0"], store=tmp_path / "demo"
     )
     ask = "ASK { <https://mlg.example.org/service/checkout-api> mlg:upstream+ ?data . ?data a mlg:Dataset }"
-    reply = query(server, ask)
+    reply = server.query(ask)
     assert reply.status == 200 and json.loads(reply.body)["boolean"] is True
     reply = server.request("POST", "/sparql", "CLEAR ALL", {"Content-Type": "application/sparql-update"})
     assert reply.status == 403  # the demo serves read-only

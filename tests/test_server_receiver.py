@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import pytest
 from openlineage.client import OpenLineageClient
@@ -178,9 +178,7 @@ def test_the_openlineage_python_client_against_a_real_server(serve):
     )
     assert "https://mlg.example.org/dataset/s3%3A%2F%2Flake/orders" in {n["iri"] for n in upstream["nodes"]}
     ask = f'ASK {{ <{BASE}run/{run.runId}> <https://w3id.org/mlg#runState> "completed" }}'
-    answer = server.request(
-        "GET", "/sparql?" + urlencode({"query": ask}), headers={"Accept": "application/sparql-results+json"}
-    )
+    answer = server.query(ask)
     assert json.loads(answer.body)["boolean"] is True
     unauthenticated = OpenLineageClient(transport=HttpTransport(HttpConfig(url=server.url)))
     with pytest.raises(Exception, match="401"):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from urllib.parse import urlencode
 
 import pytest
 
@@ -42,17 +41,13 @@ def server(serve):
     return server
 
 
-def query(server, text: str, accept: str = "application/sparql-results+json"):
-    return server.request("GET", "/sparql?" + urlencode({"query": text}), headers={"Accept": accept})
-
-
 def test_a_runaway_query_is_cut_while_other_clients_get_answers(server):
-    assert query(server, SMALL).status == 200  # the workers are up
+    assert server.query(SMALL).status == 200  # the workers are up
     runaway: dict[str, object] = {}
 
     def run() -> None:
         started = time.monotonic()
-        reply = query(server, f"SELECT (COUNT(*) AS ?n) {CROSS}")
+        reply = server.query(f"SELECT (COUNT(*) AS ?n) {CROSS}")
         runaway.update(reply=reply, seconds=time.monotonic() - started)
 
     thread = threading.Thread(target=run)
@@ -61,7 +56,7 @@ def test_a_runaway_query_is_cut_while_other_clients_get_answers(server):
     slowest = 0.0
     while thread.is_alive():
         started = time.monotonic()
-        reply = query(server, SMALL)
+        reply = server.query(SMALL)
         slowest = max(slowest, time.monotonic() - started)
         assert reply.status == 200, reply.body
         assert json.loads(reply.body) == {"head": {}, "boolean": True}
@@ -76,14 +71,14 @@ def test_a_runaway_query_is_cut_while_other_clients_get_answers(server):
     assert slowest < 1.0, f"a small query took {slowest:.2f} s while the runaway one ran"
     # The killed worker was replaced: both workers answer again.
     assert recovered(server)
-    replies = [query(server, SMALL) for _ in range(4)]
+    replies = [server.query(SMALL) for _ in range(4)]
     assert all(reply.status == 200 for reply in replies)
 
 
 def test_runaway_queries_on_every_worker_still_end_in_time(server):
     replies: list[object] = []
     threads = [
-        threading.Thread(target=lambda: replies.append(query(server, f"SELECT (COUNT(*) AS ?n) {CROSS}")))
+        threading.Thread(target=lambda: replies.append(server.query(f"SELECT (COUNT(*) AS ?n) {CROSS}")))
         for _ in range(3)
     ]
     for thread in threads:
@@ -98,21 +93,21 @@ def recovered(server) -> bool:
     """Whether the pool answers again within 10 s (killed workers are replaced in the background)."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        if query(server, SMALL).status == 200:
+        if server.query(SMALL).status == 200:
             return True
         time.sleep(0.2)
     return False
 
 
 def test_a_select_beyond_the_row_cap_is_truncated_and_flagged(server):
-    reply = query(server, f"SELECT * {CROSS}")
+    reply = server.query(f"SELECT * {CROSS}")
     assert reply.status == 200, reply.body
     assert reply.headers["MLG-Truncated"] == str(MAX_ROWS)
     assert len(json.loads(reply.body)["results"]["bindings"]) == MAX_ROWS
-    reply = query(server, f"SELECT * {CROSS}", "text/csv")
+    reply = server.query(f"SELECT * {CROSS}", "text/csv")
     assert reply.status == 200 and reply.headers["MLG-Truncated"] == str(MAX_ROWS)
     assert reply.body.count(b"\r\n") == MAX_ROWS + 1
-    reply = query(server, "SELECT ?s { ?s ?p ?o } LIMIT 10")
+    reply = server.query("SELECT ?s { ?s ?p ?o } LIMIT 10")
     assert reply.status == 200 and "MLG-Truncated" not in reply.headers
     assert len(json.loads(reply.body)["results"]["bindings"]) == 10
 
@@ -125,19 +120,19 @@ def test_a_query_after_a_write_sees_the_write(server):
         assert server.request("POST", "/sparql", text, update).status == 204
         # Each worker is asked in turn: neither may answer from an old view.
         for _ in range(2):
-            reply = query(server, "SELECT (COUNT(*) AS ?n) { GRAPH <http://example.org/fresh> { ?s ?p ?o } }")
+            reply = server.query("SELECT (COUNT(*) AS ?n) { GRAPH <http://example.org/fresh> { ?s ?p ?o } }")
             assert reply.status == 200, reply.body
             assert json.loads(reply.body)["results"]["bindings"][0]["n"]["value"] == str(number + 1)
     turtle = "<http://example.org/t> <http://example.org/p> <http://example.org/o> ."
     headers = {"Content-Type": "text/turtle", **AUTH}
     reply = server.request("PUT", "/store?graph=http://example.org/put", turtle, headers)
     assert reply.status in (201, 204), reply.body
-    reply = query(server, "ASK { GRAPH <http://example.org/put> { <http://example.org/t> ?p ?o } }")
+    reply = server.query("ASK { GRAPH <http://example.org/put> { <http://example.org/t> ?p ?o } }")
     assert json.loads(reply.body)["boolean"] is True
 
 
 def test_errors_from_the_worker_keep_their_status_and_message(server):
-    reply = query(server, "SELECT * WHERE { ?s ?p }")
+    reply = server.query("SELECT * WHERE { ?s ?p }")
     assert reply.status == 400, reply.body
     assert "syntax" in json.loads(reply.body)["error"]["message"].lower()
-    assert query(server, SMALL).status == 200
+    assert server.query(SMALL).status == 200

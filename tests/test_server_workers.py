@@ -13,7 +13,7 @@ import re
 import signal
 import time
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import pytest
 from pyoxigraph import DefaultGraph, NamedNode
@@ -23,7 +23,6 @@ from mlg.server.writer import ChangeLog
 TOKEN = "workers-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 TURTLE = {"Content-Type": "text/turtle", **AUTH}
-JSON_RESULTS = {"Accept": "application/sparql-results+json"}
 EX = "https://mlg.example.org/"
 READS = 24
 
@@ -95,7 +94,7 @@ def test_every_worker_sees_a_sparql_update_at_once(server):
         assert reply.status == 204, reply.body
         for _ in range(4):
             query = f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{EX}graph/workers-update> {{ ?s ?p ?o }} }}"
-            reply = server.request("GET", "/sparql?" + urlencode({"query": query}), headers=JSON_RESULTS)
+            reply = server.query(query)
             assert reply.status == 200, reply.body
             assert json.loads(reply.body)["results"]["bindings"][0]["n"]["value"] == str(n + 1)
 
