@@ -256,17 +256,16 @@ class LineageIndex:
         The store is read before the lock is taken, so traces wait only for the
         dictionary updates (or, for None, the swap of the whole index).
         """
+        terms: dict[Any, Any] = {}  # one object for each distinct term read
         with self._refreshing:
             if graphs is None:
                 fresh = LineageFacts()
-                terms: dict[Any, Any] = {}
                 for graph, contribution in _read(store, None, lambda t: terms.setdefault(t, t)).items():
                     fresh.replace(graph, contribution)
                 with self._lock:
                     self._facts = fresh
                 return
             wanted = list(dict.fromkeys(graphs))
-            terms: dict[Any, Any] = {}
             facts = self._facts  # only refreshes replace it, and they wait for each other
             found = _read(store, wanted, lambda t: terms.setdefault(t, facts.intern(t)))
             with self._lock:
